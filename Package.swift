@@ -1,0 +1,63 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Strict, warning-free Swift 6 everywhere.
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .unsafeFlags(["-warnings-as-errors"]),
+]
+
+let package = Package(
+    name: "enat-serve",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "enat", targets: ["ENATCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config on Debian.
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        // Makes every libpng call itself: libpng reports errors by longjmp, which Swift cannot catch.
+        .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
+
+        // Float32 compute core: BLAS calls, norms, activations, attention.
+        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: strict),
+        // Parsers for untrusted weight files (safetensors, PyTorch zip checkpoints).
+        .target(name: "ModelFiles", swiftSettings: strict),
+        // The ENAT transformer and its sampler.
+        .target(name: "ENAT", dependencies: ["Tensors", "ModelFiles"], swiftSettings: strict),
+        // The VQGAN decoder: image tokens to pixels.
+        .target(name: "VQGAN", dependencies: ["Tensors", "ModelFiles"], swiftSettings: strict),
+        // PNG encoding and progressive-preview frames.
+        .target(name: "Imaging", dependencies: ["CPNGShim"], swiftSettings: strict),
+        // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
+        .target(name: "HTTPServer", swiftSettings: strict),
+        // Reproduces golden files: shared by `enat golden` and the tests.
+        .target(name: "GoldenCheck", dependencies: ["ENAT", "ModelFiles", "Tensors"], swiftSettings: strict),
+
+        .executableTarget(
+            name: "ENATCLI",
+            dependencies: [
+                "ENAT", "GoldenCheck", "ModelFiles", "Tensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: strict),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], swiftSettings: strict),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], swiftSettings: strict),
+    ]
+)

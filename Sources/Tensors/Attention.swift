@@ -1,0 +1,76 @@
+/// Multi-head attention of one sample: queries of its "self" tokens against keys and values
+/// of an optional context part followed by the self part (ENAT's `kv.A` / `kv.B` split).
+///
+/// Key/value rows are `[k | v]`, `2 * heads * headDim` wide. The two parts are never copied
+/// together: each head computes its score matrix in two column blocks.
+public func attention(
+    queries: UnsafePointer<Float>, rows: Int, queryStride: Int,
+    context: UnsafePointer<Float>?, contextRows: Int,
+    selfKeyValues: UnsafePointer<Float>, selfRows: Int,
+    heads: Int, headDim: Int,
+    scores: UnsafeMutablePointer<Float>,  // at least rows * (contextRows + selfRows)
+    into output: UnsafeMutablePointer<Float>, outputStride: Int
+) {
+    let width = heads * headDim
+    let kvStride = 2 * width
+    let total = contextRows + selfRows
+    guard rows > 0, total > 0 else { return }
+    let scale = 1 / Float(headDim).squareRoot()
+    for h in 0..<heads {
+        let q = queries + h * headDim
+        if let context, contextRows > 0 {
+            BLAS.gemm(
+                transposeB: true, m: rows, n: contextRows, k: headDim, alpha: scale,
+                a: q, lda: queryStride, b: context + h * headDim, ldb: kvStride,
+                c: scores, ldc: total)
+        }
+        if selfRows > 0 {
+            BLAS.gemm(
+                transposeB: true, m: rows, n: selfRows, k: headDim, alpha: scale,
+                a: q, lda: queryStride, b: selfKeyValues + h * headDim, ldb: kvStride,
+                c: scores + contextRows, ldc: total)
+        }
+        softmaxRows(scores, rows: rows, cols: total)
+        let o = output + h * headDim
+        var beta: Float = 0
+        if let context, contextRows > 0 {
+            BLAS.gemm(
+                m: rows, n: headDim, k: contextRows,
+                a: scores, lda: total, b: context + width + h * headDim, ldb: kvStride,
+                c: o, ldc: outputStride)
+            beta = 1
+        }
+        if selfRows > 0 {
+            BLAS.gemm(
+                m: rows, n: headDim, k: selfRows,
+                a: scores + contextRows, lda: total, b: selfKeyValues + width + h * headDim, ldb: kvStride,
+                beta: beta, c: o, ldc: outputStride)
+        }
+    }
+}
+
+/// Causal self-attention (CLIP's text tower): row `i` attends to rows `0...i`.
+public func causalSelfAttention(
+    queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+    rows: Int, stride: Int, heads: Int, headDim: Int,
+    scores: UnsafeMutablePointer<Float>,  // at least rows * rows
+    into output: UnsafeMutablePointer<Float>, outputStride: Int
+) {
+    guard rows > 0 else { return }
+    let scale = 1 / Float(headDim).squareRoot()
+    for h in 0..<heads {
+        BLAS.gemm(
+            transposeB: true, m: rows, n: rows, k: headDim, alpha: scale,
+            a: queries + h * headDim, lda: stride, b: keys + h * headDim, ldb: stride,
+            c: scores, ldc: rows)
+        for i in 0..<rows {
+            let row = scores + i * rows
+            for j in (i + 1)..<max(i + 1, rows) { row[j] = -.infinity }
+        }
+        softmaxRows(scores, rows: rows, cols: rows)
+        BLAS.gemm(
+            m: rows, n: headDim, k: rows,
+            a: scores, lda: rows, b: values + h * headDim, ldb: stride,
+            c: output + h * headDim, ldc: outputStride)
+    }
+}

@@ -1,0 +1,2 @@
+import XCTest
+final class ModelFilesTestsPlaceholder: XCTestCase { func testNothing() {} }

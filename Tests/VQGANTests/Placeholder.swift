@@ -1,0 +1,2 @@
+import XCTest
+final class VQGANTestsPlaceholder: XCTestCase { func testNothing() {} }
