@@ -1,0 +1,333 @@
+// Mirrors the official ENAT transformer forward (LeapLabTHU/ENAT `libs/nat.py`), see
+// spec/enat-model.md: encoder on visible (or newly revealed) tokens, decoder on masked ones.
+import Tensors
+
+/// The ENAT transformer, run on ragged batches: every item of a batch may sit at a different
+/// sampler step, with or without reuse state. Each linear layer runs as ONE GEMM over the
+/// tokens of all items; attention runs per item.
+///
+/// Owned by one inference thread: it keeps scratch buffers and caches between calls.
+public final class ENATTransformer {
+    public let weights: ENATWeights
+    public var config: ENATConfiguration { weights.config }
+
+    /// adaLN modulations per label, `[depth, 8D]`: a function of the label only, so computed once.
+    private var modulationCache: [Int: FloatBuffer] = [:]
+    private static let modulationCacheLimit = 256
+
+    // Scratch memory, grown to the largest batch and then reused.
+    private var encoderTokens = ScratchBuffer()  // [rows, D] self tokens of the encoder
+    private var encoderContext = ScratchBuffer()  // [rows, D] projected previous features
+    private var decoderTokens = ScratchBuffer()  // [rows, D] masked tokens
+    private var visibleTokens = ScratchBuffer()  // [rows, D] decoder context
+    private var normed = ScratchBuffer()
+    private var normedContext = ScratchBuffer()
+    private var queries = ScratchBuffer()
+    private var keyValues = ScratchBuffer()
+    private var contextKeyValues = ScratchBuffer()
+    private var attended = ScratchBuffer()
+    private var hidden = ScratchBuffer()
+    private var scores = ScratchBuffer()
+    private var headInput = ScratchBuffer()
+    private var logitBuffer = ScratchBuffer()
+
+    public init(weights: ENATWeights) {
+        self.weights = weights
+    }
+
+    /// Where one item's rows sit in the concatenated buffers.
+    struct Plan {
+        var visible: [Int] = []  // positions not masked now, in order
+        var masked: [Int] = []  // positions masked now
+        var old: [Int] = []  // reuse: visible before (context of the encoder)
+        var new: [Int] = []  // reuse: visible now, masked before; without reuse: = visible
+        var encoderStart = 0, contextStart = 0, decoderStart = 0, visibleStart = 0
+        var logitPositions: [Int] = []
+        var logitStart = 0
+        var modulation: UnsafePointer<Float>! = nil
+    }
+
+    /// Validates and plans a batch; throws before any state is touched.
+    private func plan(_ items: [ForwardItem]) throws(ENATError) -> [Plan] {
+        let c = config, mask = c.maskToken
+        var plans: [Plan] = []
+        plans.reserveCapacity(items.count)
+        var encoderRows = 0, contextRows = 0, decoderRows = 0, visibleRows = 0, logitRows = 0
+        for (index, item) in items.enumerated() {
+            guard item.ids.count == c.tokenCount else {
+                throw .invalidInput("item \(index) has \(item.ids.count) ids, expected \(c.tokenCount)")
+            }
+            guard (0...c.numClasses).contains(item.label) else {
+                throw .invalidInput("item \(index) has label \(item.label), expected 0...\(c.numClasses)")
+            }
+            guard item.state.tokenCount == c.tokenCount, item.state.hiddenSize == c.hiddenSize else {
+                throw .invalidInput("item \(index) has a stream state of another model shape")
+            }
+            var p = Plan()
+            let reuse = item.state.isValid
+            for (position, id) in item.ids.enumerated() {
+                guard id >= 0 && id <= mask else { throw .invalidInput("item \(index) has token id \(id) at \(position)") }
+                if id == mask {
+                    p.masked.append(position)
+                    if reuse && !item.state.masking[position] {
+                        throw .invalidInput("item \(index): position \(position) is masked again after being revealed")
+                    }
+                } else {
+                    p.visible.append(position)
+                    if reuse && !item.state.masking[position] { p.old.append(position) } else { p.new.append(position) }
+                }
+            }
+            p.encoderStart = encoderRows; encoderRows += p.new.count
+            p.contextStart = contextRows; contextRows += p.old.count
+            p.decoderStart = decoderRows; decoderRows += p.masked.count
+            p.visibleStart = visibleRows; visibleRows += p.visible.count
+            switch item.logits {
+            case .none: p.logitPositions = []
+            case .masked: p.logitPositions = p.masked
+            case .all: p.logitPositions = Array(0..<c.tokenCount)
+            }
+            p.logitStart = logitRows; logitRows += p.logitPositions.count
+            plans.append(p)
+        }
+        return plans
+    }
+
+    /// Runs one forward over a ragged batch. Each item's state is read as `prev` when valid and
+    /// replaced by this forward's features and masking. Returns each item's logits.
+    public func forward(_ items: [ForwardItem]) throws(ENATError) -> [LogitsView] {
+        var plans = try plan(items)
+        let c = config, d = c.hiddenSize
+        let w = weights
+
+        for index in plans.indices { plans[index].modulation = modulations(for: items[index].label) }
+        let encoderRows = plans.last.map { $0.encoderStart + $0.new.count } ?? 0
+        let contextRows = plans.last.map { $0.contextStart + $0.old.count } ?? 0
+        let decoderRows = plans.last.map { $0.decoderStart + $0.masked.count } ?? 0
+        let visibleRows = plans.last.map { $0.visibleStart + $0.visible.count } ?? 0
+
+        let enc = encoderTokens.reserve(encoderRows * d)
+        let ctx = encoderContext.reserve(contextRows * d)
+        let dec = decoderTokens.reserve(decoderRows * d)
+        let vis = visibleTokens.reserve(visibleRows * d)
+
+        // 1. Embeddings of the tokens that enter blocks; previous features of reused ones.
+        for (item, p) in zip(items, plans) {
+            embed(ids: item.ids, positions: p.new, into: enc + p.encoderStart * d)
+            embed(ids: item.ids, positions: p.masked, into: dec + p.decoderStart * d)
+            let features = UnsafePointer(item.state.features.pointer)
+            for (row, position) in p.old.enumerated() {
+                (ctx + (p.contextStart + row) * d).update(from: features + position * d, count: d)
+            }
+        }
+        if contextRows > 0 { previousProjection(ctx, rows: contextRows) }
+
+        // 2. Encoder on new tokens, with the previous visible tokens as context when reusing.
+        if encoderRows > 0 {
+            let segments = plans.map {
+                Segment(selfStart: $0.encoderStart, selfCount: $0.new.count, contextStart: $0.contextStart, contextCount: $0.old.count, modulation: $0.modulation)
+            }
+            for k in 0..<c.encoderDepth {
+                runBlock(k, tokens: enc, rows: encoderRows, context: UnsafePointer(ctx), contextRows: contextRows, segments: segments)
+            }
+        }
+
+        // 3. Visible tokens in position order: encoder output at new positions, context at old.
+        for p in plans {
+            var newIndex = 0, oldIndex = 0
+            for (row, position) in p.visible.enumerated() {
+                let target = vis + (p.visibleStart + row) * d
+                if newIndex < p.new.count && p.new[newIndex] == position {
+                    target.update(from: enc + (p.encoderStart + newIndex) * d, count: d)
+                    newIndex += 1
+                } else {
+                    target.update(from: ctx + (p.contextStart + oldIndex) * d, count: d)
+                    oldIndex += 1
+                }
+            }
+        }
+
+        // 4. Decoder on masked tokens with all visible tokens as context.
+        if decoderRows > 0 {
+            let segments = plans.map {
+                Segment(selfStart: $0.decoderStart, selfCount: $0.masked.count, contextStart: $0.visibleStart, contextCount: $0.visible.count, modulation: $0.modulation)
+            }
+            for k in c.encoderDepth..<c.depth {
+                runBlock(k, tokens: dec, rows: decoderRows, context: UnsafePointer(vis), contextRows: visibleRows, segments: segments)
+            }
+        }
+
+        // 5. Features back at their positions: the state for the next step.
+        for (item, p) in zip(items, plans) {
+            let features = item.state.features.pointer
+            for (row, position) in p.visible.enumerated() {
+                (features + position * d).update(from: vis + (p.visibleStart + row) * d, count: d)
+            }
+            for (row, position) in p.masked.enumerated() {
+                (features + position * d).update(from: dec + (p.decoderStart + row) * d, count: d)
+            }
+            item.state.masking = item.ids.map { $0 == c.maskToken }
+            item.state.isValid = true
+        }
+
+        // 6. The MLM head on the rows asked for.
+        let logitRows = plans.last.map { $0.logitStart + $0.logitPositions.count } ?? 0
+        let v = c.codebookSize
+        let logits = logitBuffer.reserve(logitRows * v)
+        if logitRows > 0 {
+            let input = headInput.reserve(logitRows * d)
+            for (item, p) in zip(items, plans) {
+                let features = UnsafePointer(item.state.features.pointer)
+                for (row, position) in p.logitPositions.enumerated() {
+                    (input + (p.logitStart + row) * d).update(from: features + position * d, count: d)
+                }
+            }
+            let h = hidden.reserve(logitRows * d)
+            layerNorm(input, rows: logitRows, dim: d, eps: 1e-5, weight: w.finalNorm.weight.pointer, bias: w.finalNorm.bias.pointer, into: input)
+            w.mlmFC.linear.apply(input, rows: logitRows, into: h)
+            Activation.geluErf(h, count: logitRows * d)
+            layerNorm(h, rows: logitRows, dim: d, eps: 1e-5, weight: w.mlmNorm.weight.pointer, bias: w.mlmNorm.bias.pointer, into: h)
+            // Tied output embedding; the mask token's column is dropped by computing only V columns.
+            for r in 0..<logitRows { (logits + r * v).update(from: w.mlmBias.pointer, count: v) }
+            BLAS.gemm(
+                transposeB: true, m: logitRows, n: v, k: d,
+                a: h, lda: d, b: w.wordEmbeddings.pointer, ldb: d, beta: 1, c: logits, ldc: v)
+        }
+        return plans.map {
+            LogitsView(
+                positions: $0.logitPositions,
+                values: UnsafeBufferPointer(start: logits + $0.logitStart * v, count: $0.logitPositions.count * v),
+                vocabulary: v)
+        }
+    }
+
+    /// `LN_affine(word[id] + position[p], 1e-6)` for the given positions.
+    private func embed(ids: [Int32], positions: [Int], into output: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize, w = weights
+        for (row, position) in positions.enumerated() {
+            let target = output + row * d
+            let word = w.wordEmbeddings.pointer + Int(ids[position]) * d
+            let place = w.positionEmbeddings.pointer + position * d
+            for i in 0..<d { target[i] = word[i] + place[i] }
+        }
+        layerNorm(output, rows: positions.count, dim: d, eps: 1e-6, weight: w.embedNorm.weight.pointer, bias: w.embedNorm.bias.pointer, into: output)
+    }
+
+    /// `prev_proj(z) = z + MLP(LN_affine(z, 1e-6))`, in place.
+    private func previousProjection(_ z: UnsafeMutablePointer<Float>, rows: Int) {
+        let d = config.hiddenSize, w = weights
+        let n = normed.reserve(rows * d)
+        let h = hidden.reserve(rows * config.mlpHidden)
+        layerNorm(z, rows: rows, dim: d, eps: 1e-6, weight: w.prevNorm.weight.pointer, bias: w.prevNorm.bias.pointer, into: n)
+        w.prevFC1.linear.apply(n, rows: rows, into: h)
+        Activation.geluTanh(h, count: rows * config.mlpHidden)
+        w.prevFC2.linear.apply(h, rows: rows, into: n)
+        for i in 0..<(rows * d) { z[i] += n[i] }
+    }
+
+    /// The modulation vectors `[depth, 8D]` of a label: `adaLN_modulation.1(SiLU(c))` per block.
+    func modulations(for label: Int) -> UnsafePointer<Float> {
+        if let cached = modulationCache[label] { return UnsafePointer(cached.pointer) }
+        let d = config.hiddenSize
+        if modulationCache.count >= Self.modulationCacheLimit { modulationCache.removeAll(keepingCapacity: true) }
+        let condition = FloatBuffer(count: d)
+        condition.pointer.update(from: weights.classEmbeddings.pointer + label * d, count: d)
+        Activation.silu(condition.pointer, count: d)
+        let result = FloatBuffer(count: config.depth * 8 * d)
+        for (k, block) in weights.blocks.enumerated() {
+            block.adaLN.linear.apply(condition.pointer, rows: 1, into: result.pointer + k * 8 * d)
+        }
+        modulationCache[label] = result
+        return UnsafePointer(result.pointer)
+    }
+
+    /// One item's rows inside a block's concatenated inputs.
+    struct Segment {
+        let selfStart: Int, selfCount: Int
+        let contextStart: Int, contextCount: Int
+        let modulation: UnsafePointer<Float>  // [depth, 8D]
+    }
+
+    /// Block `k` on `tokens` (updated in place), with optional context rows.
+    private func runBlock(
+        _ k: Int, tokens x: UnsafeMutablePointer<Float>, rows: Int,
+        context: UnsafePointer<Float>, contextRows: Int, segments: [Segment]
+    ) {
+        let d = config.hiddenSize, block = weights.blocks[k]
+        let hiddenWidth = config.mlpHidden
+        // Modulation chunks, in the official order.
+        let shift1 = 0, scale1 = d, shiftContext = 2 * d, scaleContext = 3 * d, gate1 = 4 * d
+        let shift2 = 5 * d, scale2 = 6 * d, gate2 = 7 * d
+
+        let h = normed.reserve(rows * d)
+        layerNorm(x, rows: rows, dim: d, eps: 1e-6, into: h)
+        for s in segments {
+            let m = s.modulation + k * 8 * d
+            modulate(h + s.selfStart * d, rows: s.selfCount, dim: d, shift: m + shift1, scale: m + scale1)
+        }
+        let q = queries.reserve(rows * d)
+        let kv = keyValues.reserve(rows * 2 * d)
+        block.q.linear.apply(h, rows: rows, into: q)
+        block.kvSelf.linear.apply(h, rows: rows, into: kv)
+
+        var contextKV: UnsafeMutablePointer<Float>? = nil
+        if contextRows > 0 {
+            let cn = normedContext.reserve(contextRows * d)
+            layerNorm(context, rows: contextRows, dim: d, eps: 1e-6, into: cn)
+            for s in segments where s.contextCount > 0 {
+                let m = s.modulation + k * 8 * d
+                modulate(cn + s.contextStart * d, rows: s.contextCount, dim: d, shift: m + shiftContext, scale: m + scaleContext)
+            }
+            let ckv = contextKeyValues.reserve(contextRows * 2 * d)
+            block.kvContext.linear.apply(cn, rows: contextRows, into: ckv)
+            contextKV = ckv
+        }
+
+        let a = attended.reserve(rows * d)
+        var largest = 0
+        for s in segments { largest = max(largest, s.selfCount * (s.selfCount + s.contextCount)) }
+        let scoreBuffer = scores.reserve(largest)
+        for s in segments where s.selfCount > 0 {
+            attention(
+                queries: q + s.selfStart * d, rows: s.selfCount, queryStride: d,
+                context: contextKV.map { UnsafePointer($0 + s.contextStart * 2 * d) }, contextRows: s.contextCount,
+                selfKeyValues: kv + s.selfStart * 2 * d, selfRows: s.selfCount,
+                heads: config.numHeads, headDim: config.headDim,
+                scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d)
+        }
+        block.proj.linear.apply(a, rows: rows, into: h)
+        for s in segments {
+            addGated(h + s.selfStart * d, gate: s.modulation + k * 8 * d + gate1, rows: s.selfCount, dim: d, into: x + s.selfStart * d)
+        }
+
+        layerNorm(x, rows: rows, dim: d, eps: 1e-6, into: h)
+        for s in segments {
+            let m = s.modulation + k * 8 * d
+            modulate(h + s.selfStart * d, rows: s.selfCount, dim: d, shift: m + shift2, scale: m + scale2)
+        }
+        let f = hidden.reserve(rows * hiddenWidth)
+        block.fc1.linear.apply(h, rows: rows, into: f)
+        Activation.geluTanh(f, count: rows * hiddenWidth)
+        block.fc2.linear.apply(f, rows: rows, into: h)
+        for s in segments {
+            addGated(h + s.selfStart * d, gate: s.modulation + k * 8 * d + gate2, rows: s.selfCount, dim: d, into: x + s.selfStart * d)
+        }
+    }
+}
+
+/// `x = x * (1 + scale) + shift` on each row.
+@inline(__always)
+func modulate(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, shift: UnsafePointer<Float>, scale: UnsafePointer<Float>) {
+    for r in 0..<rows {
+        let row = x + r * dim
+        for i in 0..<dim { row[i] = row[i] * (1 + scale[i]) + shift[i] }
+    }
+}
+
+/// `x += gate * y` on each row.
+@inline(__always)
+func addGated(_ y: UnsafePointer<Float>, gate: UnsafePointer<Float>, rows: Int, dim: Int, into x: UnsafeMutablePointer<Float>) {
+    for r in 0..<rows {
+        let xr = x + r * dim, yr = y + r * dim
+        for i in 0..<dim { xr[i] += gate[i] * yr[i] }
+    }
+}

@@ -1,0 +1,142 @@
+import ModelFiles
+import Tensors
+
+/// A parameter tensor copied out of an archive into aligned float32 memory.
+struct Parameter: @unchecked Sendable {
+    // Immutable after loading.
+    let storage: FloatBuffer
+    var pointer: UnsafePointer<Float> { UnsafePointer(storage.pointer) }
+
+    static func load(_ archive: any TensorArchive, _ name: String, shape: [Int]) throws(ModelFileError) -> Parameter {
+        _ = try archive.require(name, shape: shape)
+        let buffer = FloatBuffer(count: shape.reduce(1, *))
+        try archive.readFloats(name, into: buffer.buffer)
+        return Parameter(storage: buffer)
+    }
+
+    /// A tensor stored with extra leading unit dimensions (`mlm_layer.bias` is `[1, 1, V+1]`).
+    static func load(_ archive: any TensorArchive, _ name: String, squeezedShape: [Int]) throws(ModelFileError) -> Parameter {
+        guard let info = archive.info(name) else { throw .missingTensor(file: archive.sourceDescription, name: name) }
+        guard info.shape.filter({ $0 != 1 }) == squeezedShape.filter({ $0 != 1 }), info.elementCount == squeezedShape.reduce(1, *) else {
+            throw .shapeMismatch(file: archive.sourceDescription, name: name, expected: squeezedShape, found: info.shape)
+        }
+        let buffer = FloatBuffer(count: info.elementCount)
+        try archive.readFloats(name, into: buffer.buffer)
+        return Parameter(storage: buffer)
+    }
+}
+
+/// A linear layer whose parameters it owns.
+struct LinearLayer: Sendable {
+    let weight: Parameter  // [out, in]
+    let bias: Parameter?  // [out]
+    let linear: Linear
+
+    init(_ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true) throws(ModelFileError) {
+        weight = try .load(archive, prefix + ".weight", shape: [outFeatures, inFeatures])
+        bias = hasBias ? try .load(archive, prefix + ".bias", shape: [outFeatures]) : nil
+        linear = Linear(weight: weight.pointer, bias: bias?.pointer, inFeatures: inFeatures, outFeatures: outFeatures)
+    }
+}
+
+/// An affine layer norm's parameters.
+struct NormLayer: Sendable {
+    let weight: Parameter  // [D]
+    let bias: Parameter  // [D]
+
+    init(_ archive: any TensorArchive, _ prefix: String, dim: Int) throws(ModelFileError) {
+        weight = try .load(archive, prefix + ".weight", shape: [dim])
+        bias = try .load(archive, prefix + ".bias", shape: [dim])
+    }
+}
+
+/// One ENAT block (`blocks.k.*`).
+struct BlockWeights: Sendable {
+    let adaLN: LinearLayer  // adaLN_modulation.1: [8D, D]
+    let q: LinearLayer  // attn.q: [D, D]
+    let kvContext: LinearLayer  // attn.kv.A: [2D, D], for context tokens
+    let kvSelf: LinearLayer  // attn.kv.B: [2D, D]
+    let proj: LinearLayer  // attn.proj: [D, D]
+    let fc1: LinearLayer  // mlp.fc1: [4D, D]
+    let fc2: LinearLayer  // mlp.fc2: [D, 4D]
+
+    init(_ archive: any TensorArchive, index: Int, config: ENATConfiguration) throws(ModelFileError) {
+        let d = config.hiddenSize, p = "blocks.\(index)."
+        adaLN = try LinearLayer(archive, p + "adaLN_modulation.1", in: d, out: 8 * d)
+        q = try LinearLayer(archive, p + "attn.q", in: d, out: d)
+        kvContext = try LinearLayer(archive, p + "attn.kv.A", in: d, out: 2 * d)
+        kvSelf = try LinearLayer(archive, p + "attn.kv.B", in: d, out: 2 * d)
+        proj = try LinearLayer(archive, p + "attn.proj", in: d, out: d)
+        fc1 = try LinearLayer(archive, p + "mlp.fc1", in: d, out: config.mlpHidden)
+        fc2 = try LinearLayer(archive, p + "mlp.fc2", in: config.mlpHidden, out: d)
+    }
+}
+
+/// Every parameter of the transformer, under the official state_dict key names.
+/// Keys the computation does not use (`prev_embedder.*`) are ignored.
+public struct ENATWeights: Sendable {
+    public let config: ENATConfiguration
+    let wordEmbeddings: Parameter  // x_embedder.word_embeddings: [V+1, D]; row V is the mask token
+    let positionEmbeddings: Parameter  // x_embedder.position_embeddings: [L, D]
+    let embedNorm: NormLayer  // x_embedder.LayerNorm, eps 1e-6
+    let classEmbeddings: Parameter  // y_embedder.embedding_table: [classes+1, D]
+    let blocks: [BlockWeights]
+    let prevNorm: NormLayer  // prev_proj.norm, eps 1e-6
+    let prevFC1: LinearLayer  // prev_proj.mlp.fc1: [4D, D]
+    let prevFC2: LinearLayer  // prev_proj.mlp.fc2: [D, 4D]
+    let finalNorm: NormLayer  // norm, eps 1e-5
+    let mlmFC: LinearLayer  // mlm_layer.fc: [D, D]
+    let mlmNorm: NormLayer  // mlm_layer.ln, eps 1e-5
+    let mlmBias: Parameter  // mlm_layer.bias: [V+1]
+
+    /// Loads from an archive with official key names (scope away any prefix first).
+    public init(config: ENATConfiguration, archive: any TensorArchive) throws(ModelFileError) {
+        self.config = config
+        let d = config.hiddenSize, v = config.codebookSize
+        wordEmbeddings = try .load(archive, "x_embedder.word_embeddings.weight", shape: [v + 1, d])
+        positionEmbeddings = try .load(archive, "x_embedder.position_embeddings.weight", shape: [config.tokenCount, d])
+        embedNorm = try NormLayer(archive, "x_embedder.LayerNorm", dim: d)
+        classEmbeddings = try .load(archive, "y_embedder.embedding_table.weight", shape: [config.numClasses + 1, d])
+        var blocks: [BlockWeights] = []
+        for index in 0..<config.depth { blocks.append(try BlockWeights(archive, index: index, config: config)) }
+        self.blocks = blocks
+        prevNorm = try NormLayer(archive, "prev_proj.norm", dim: d)
+        prevFC1 = try LinearLayer(archive, "prev_proj.mlp.fc1", in: d, out: config.mlpHidden)
+        prevFC2 = try LinearLayer(archive, "prev_proj.mlp.fc2", in: config.mlpHidden, out: d)
+        finalNorm = try NormLayer(archive, "norm", dim: d)
+        mlmFC = try LinearLayer(archive, "mlm_layer.fc", in: d, out: d)
+        mlmNorm = try NormLayer(archive, "mlm_layer.ln", dim: d)
+        mlmBias = try .load(archive, "mlm_layer.bias", squeezedShape: [v + 1])
+    }
+
+    /// Every key this loader reads, with its shape: for converters and for naming what is missing.
+    public static func expectedKeys(_ config: ENATConfiguration) -> [(String, [Int])] {
+        let d = config.hiddenSize, v = config.codebookSize, h = config.mlpHidden
+        var keys: [(String, [Int])] = [
+            ("x_embedder.word_embeddings.weight", [v + 1, d]),
+            ("x_embedder.position_embeddings.weight", [config.tokenCount, d]),
+            ("x_embedder.LayerNorm.weight", [d]), ("x_embedder.LayerNorm.bias", [d]),
+            ("y_embedder.embedding_table.weight", [config.numClasses + 1, d]),
+        ]
+        for k in 0..<config.depth {
+            let p = "blocks.\(k)."
+            for (name, o, i) in [
+                ("adaLN_modulation.1", 8 * d, d), ("attn.q", d, d), ("attn.kv.A", 2 * d, d), ("attn.kv.B", 2 * d, d),
+                ("attn.proj", d, d), ("mlp.fc1", h, d), ("mlp.fc2", d, h),
+            ] {
+                keys.append((p + name + ".weight", [o, i]))
+                keys.append((p + name + ".bias", [o]))
+            }
+        }
+        keys += [
+            ("prev_proj.norm.weight", [d]), ("prev_proj.norm.bias", [d]),
+            ("prev_proj.mlp.fc1.weight", [h, d]), ("prev_proj.mlp.fc1.bias", [h]),
+            ("prev_proj.mlp.fc2.weight", [d, h]), ("prev_proj.mlp.fc2.bias", [d]),
+            ("norm.weight", [d]), ("norm.bias", [d]),
+            ("mlm_layer.fc.weight", [d, d]), ("mlm_layer.fc.bias", [d]),
+            ("mlm_layer.ln.weight", [d]), ("mlm_layer.ln.bias", [d]),
+            ("mlm_layer.bias", [1, 1, v + 1]),
+        ]
+        return keys
+    }
+}
