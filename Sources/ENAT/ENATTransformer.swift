@@ -22,14 +22,18 @@ public final class ENATTransformer {
     private var visibleTokens = ScratchBuffer()  // [rows, D] decoder context
     private var normed = ScratchBuffer()
     private var normedContext = ScratchBuffer()
+    private var contextNorm = ScratchBuffer()
     private var queries = ScratchBuffer()
-    private var keyValues = ScratchBuffer()
     private var contextKeyValues = ScratchBuffer()
     private var attended = ScratchBuffer()
     private var hidden = ScratchBuffer()
     private var scores = ScratchBuffer()
     private var headInput = ScratchBuffer()
     private var logitBuffer = ScratchBuffer()
+
+    /// Floating-point operations issued so far (2 per multiply-add, GEMMs and attention):
+    /// what `enat bench` reports GFLOP/s from.
+    public private(set) var operationCount: Double = 0
 
     public init(weights: ENATWeights) {
         self.weights = weights
@@ -126,8 +130,10 @@ public final class ENATTransformer {
             let segments = plans.map {
                 Segment(selfStart: $0.encoderStart, selfCount: $0.new.count, contextStart: $0.contextStart, contextCount: $0.old.count, modulation: $0.modulation)
             }
+            let normalized = contextNorm.reserve(contextRows * d)
+            layerNorm(ctx, rows: contextRows, dim: d, eps: 1e-6, into: normalized)
             for k in 0..<c.encoderDepth {
-                runBlock(k, tokens: enc, rows: encoderRows, context: UnsafePointer(ctx), contextRows: contextRows, segments: segments)
+                runBlock(k, tokens: enc, rows: encoderRows, normalizedContext: normalized, contextRows: contextRows, segments: segments)
             }
         }
 
@@ -151,8 +157,10 @@ public final class ENATTransformer {
             let segments = plans.map {
                 Segment(selfStart: $0.decoderStart, selfCount: $0.masked.count, contextStart: $0.visibleStart, contextCount: $0.visible.count, modulation: $0.modulation)
             }
+            let normalized = contextNorm.reserve(visibleRows * d)
+            layerNorm(vis, rows: visibleRows, dim: d, eps: 1e-6, into: normalized)
             for k in c.encoderDepth..<c.depth {
-                runBlock(k, tokens: dec, rows: decoderRows, context: UnsafePointer(vis), contextRows: visibleRows, segments: segments)
+                runBlock(k, tokens: dec, rows: decoderRows, normalizedContext: normalized, contextRows: visibleRows, segments: segments)
             }
         }
 
@@ -183,7 +191,7 @@ public final class ENATTransformer {
             }
             let h = hidden.reserve(logitRows * d)
             layerNorm(input, rows: logitRows, dim: d, eps: 1e-5, weight: w.finalNorm.weight.pointer, bias: w.finalNorm.bias.pointer, into: input)
-            w.mlmFC.linear.apply(input, rows: logitRows, into: h)
+            apply(w.mlmFC, input, rows: logitRows, into: h)
             Activation.geluErf(h, count: logitRows * d)
             layerNorm(h, rows: logitRows, dim: d, eps: 1e-5, weight: w.mlmNorm.weight.pointer, bias: w.mlmNorm.bias.pointer, into: h)
             // Tied output embedding; the mask token's column is dropped by computing only V columns.
@@ -191,6 +199,7 @@ public final class ENATTransformer {
             BLAS.gemm(
                 transposeB: true, m: logitRows, n: v, k: d,
                 a: h, lda: d, b: w.wordEmbeddings.pointer, ldb: d, beta: 1, c: logits, ldc: v)
+            operationCount += 2 * Double(logitRows) * Double(d) * Double(v)
         }
         return plans.map {
             LogitsView(
@@ -198,6 +207,13 @@ public final class ENATTransformer {
                 values: UnsafeBufferPointer(start: logits + $0.logitStart * v, count: $0.logitPositions.count * v),
                 vocabulary: v)
         }
+    }
+
+    /// A linear layer over `rows` rows, counted.
+    @inline(__always)
+    private func apply(_ layer: LinearLayer, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+        layer.linear.apply(input, rows: rows, into: output)
+        operationCount += 2 * Double(rows) * Double(layer.linear.inFeatures) * Double(layer.linear.outFeatures)
     }
 
     /// `LN_affine(word[id] + position[p], 1e-6)` for the given positions.
@@ -218,9 +234,9 @@ public final class ENATTransformer {
         let n = normed.reserve(rows * d)
         let h = hidden.reserve(rows * config.mlpHidden)
         layerNorm(z, rows: rows, dim: d, eps: 1e-6, weight: w.prevNorm.weight.pointer, bias: w.prevNorm.bias.pointer, into: n)
-        w.prevFC1.linear.apply(n, rows: rows, into: h)
+        apply(w.prevFC1, n, rows: rows, into: h)
         Activation.geluTanh(h, count: rows * config.mlpHidden)
-        w.prevFC2.linear.apply(h, rows: rows, into: n)
+        apply(w.prevFC2, h, rows: rows, into: n)
         for i in 0..<(rows * d) { z[i] += n[i] }
     }
 
@@ -234,7 +250,7 @@ public final class ENATTransformer {
         Activation.silu(condition.pointer, count: d)
         let result = FloatBuffer(count: config.depth * 8 * d)
         for (k, block) in weights.blocks.enumerated() {
-            block.adaLN.linear.apply(condition.pointer, rows: 1, into: result.pointer + k * 8 * d)
+            apply(block.adaLN, condition.pointer, rows: 1, into: result.pointer + k * 8 * d)
         }
         modulationCache[label] = result
         return UnsafePointer(result.pointer)
@@ -250,7 +266,7 @@ public final class ENATTransformer {
     /// Block `k` on `tokens` (updated in place), with optional context rows.
     private func runBlock(
         _ k: Int, tokens x: UnsafeMutablePointer<Float>, rows: Int,
-        context: UnsafePointer<Float>, contextRows: Int, segments: [Segment]
+        normalizedContext: UnsafePointer<Float>, contextRows: Int, segments: [Segment]
     ) {
         let d = config.hiddenSize, block = weights.blocks[k]
         let hiddenWidth = config.mlpHidden
@@ -264,21 +280,20 @@ public final class ENATTransformer {
             let m = s.modulation + k * 8 * d
             modulate(h + s.selfStart * d, rows: s.selfCount, dim: d, shift: m + shift1, scale: m + scale1)
         }
-        let q = queries.reserve(rows * d)
-        let kv = keyValues.reserve(rows * 2 * d)
-        block.q.linear.apply(h, rows: rows, into: q)
-        block.kvSelf.linear.apply(h, rows: rows, into: kv)
+        let qkv = queries.reserve(rows * 3 * d)  // rows of [q | k | v]
+        apply(block.queryKeyValue, h, rows: rows, into: qkv)
 
         var contextKV: UnsafeMutablePointer<Float>? = nil
         if contextRows > 0 {
+            // The context's layer norm is shared by all blocks; its modulation is not.
             let cn = normedContext.reserve(contextRows * d)
-            layerNorm(context, rows: contextRows, dim: d, eps: 1e-6, into: cn)
+            cn.update(from: normalizedContext, count: contextRows * d)
             for s in segments where s.contextCount > 0 {
                 let m = s.modulation + k * 8 * d
                 modulate(cn + s.contextStart * d, rows: s.contextCount, dim: d, shift: m + shiftContext, scale: m + scaleContext)
             }
             let ckv = contextKeyValues.reserve(contextRows * 2 * d)
-            block.kvContext.linear.apply(cn, rows: contextRows, into: ckv)
+            apply(block.kvContext, cn, rows: contextRows, into: ckv)
             contextKV = ckv
         }
 
@@ -288,13 +303,14 @@ public final class ENATTransformer {
         let scoreBuffer = scores.reserve(largest)
         for s in segments where s.selfCount > 0 {
             attention(
-                queries: q + s.selfStart * d, rows: s.selfCount, queryStride: d,
-                context: contextKV.map { UnsafePointer($0 + s.contextStart * 2 * d) }, contextRows: s.contextCount,
-                selfKeyValues: kv + s.selfStart * 2 * d, selfRows: s.selfCount,
+                queries: qkv + s.selfStart * 3 * d, rows: s.selfCount, queryStride: 3 * d,
+                context: contextKV.map { UnsafePointer($0 + s.contextStart * 2 * d) }, contextRows: s.contextCount, contextStride: 2 * d,
+                selfKeyValues: qkv + s.selfStart * 3 * d + d, selfRows: s.selfCount, selfStride: 3 * d,
                 heads: config.numHeads, headDim: config.headDim,
                 scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d)
+            operationCount += 4 * Double(s.selfCount) * Double(s.selfCount + s.contextCount) * Double(d)
         }
-        block.proj.linear.apply(a, rows: rows, into: h)
+        apply(block.proj, a, rows: rows, into: h)
         for s in segments {
             addGated(h + s.selfStart * d, gate: s.modulation + k * 8 * d + gate1, rows: s.selfCount, dim: d, into: x + s.selfStart * d)
         }
@@ -305,9 +321,9 @@ public final class ENATTransformer {
             modulate(h + s.selfStart * d, rows: s.selfCount, dim: d, shift: m + shift2, scale: m + scale2)
         }
         let f = hidden.reserve(rows * hiddenWidth)
-        block.fc1.linear.apply(h, rows: rows, into: f)
+        apply(block.fc1, h, rows: rows, into: f)
         Activation.geluTanh(f, count: rows * hiddenWidth)
-        block.fc2.linear.apply(f, rows: rows, into: h)
+        apply(block.fc2, f, rows: rows, into: h)
         for s in segments {
             addGated(h + s.selfStart * d, gate: s.modulation + k * 8 * d + gate2, rows: s.selfCount, dim: d, into: x + s.selfStart * d)
         }

@@ -39,6 +39,25 @@ struct LinearLayer: Sendable {
     }
 }
 
+extension LinearLayer {
+    /// Several layers that read the same input, stacked along their outputs into one.
+    init(stacking parts: [(name: String, out: Int)], from archive: any TensorArchive, in inFeatures: Int) throws(ModelFileError) {
+        let total = parts.reduce(0) { $0 + $1.out }
+        let weights = FloatBuffer(count: total * inFeatures), biases = FloatBuffer(count: total)
+        var row = 0
+        for part in parts {
+            _ = try archive.require(part.name + ".weight", shape: [part.out, inFeatures])
+            _ = try archive.require(part.name + ".bias", shape: [part.out])
+            try archive.readFloats(part.name + ".weight", into: UnsafeMutableBufferPointer(start: weights.pointer + row * inFeatures, count: part.out * inFeatures))
+            try archive.readFloats(part.name + ".bias", into: UnsafeMutableBufferPointer(start: biases.pointer + row, count: part.out))
+            row += part.out
+        }
+        weight = Parameter(storage: weights)
+        bias = Parameter(storage: biases)
+        linear = Linear(weight: weight.pointer, bias: bias?.pointer, inFeatures: inFeatures, outFeatures: total)
+    }
+}
+
 /// An affine layer norm's parameters.
 struct NormLayer: Sendable {
     let weight: Parameter  // [D]
@@ -53,9 +72,8 @@ struct NormLayer: Sendable {
 /// One ENAT block (`blocks.k.*`).
 struct BlockWeights: Sendable {
     let adaLN: LinearLayer  // adaLN_modulation.1: [8D, D]
-    let q: LinearLayer  // attn.q: [D, D]
+    let queryKeyValue: LinearLayer  // attn.q and attn.kv.B stacked: [3D, D], rows [q | k | v]
     let kvContext: LinearLayer  // attn.kv.A: [2D, D], for context tokens
-    let kvSelf: LinearLayer  // attn.kv.B: [2D, D]
     let proj: LinearLayer  // attn.proj: [D, D]
     let fc1: LinearLayer  // mlp.fc1: [4D, D]
     let fc2: LinearLayer  // mlp.fc2: [D, 4D]
@@ -63,9 +81,9 @@ struct BlockWeights: Sendable {
     init(_ archive: any TensorArchive, index: Int, config: ENATConfiguration) throws(ModelFileError) {
         let d = config.hiddenSize, p = "blocks.\(index)."
         adaLN = try LinearLayer(archive, p + "adaLN_modulation.1", in: d, out: 8 * d)
-        q = try LinearLayer(archive, p + "attn.q", in: d, out: d)
+        // One GEMM for the self tokens' queries, keys and values: skinny GEMMs gain from width.
+        queryKeyValue = try LinearLayer(stacking: [(p + "attn.q", d), (p + "attn.kv.B", 2 * d)], from: archive, in: d)
         kvContext = try LinearLayer(archive, p + "attn.kv.A", in: d, out: 2 * d)
-        kvSelf = try LinearLayer(archive, p + "attn.kv.B", in: d, out: 2 * d)
         proj = try LinearLayer(archive, p + "attn.proj", in: d, out: d)
         fc1 = try LinearLayer(archive, p + "mlp.fc1", in: d, out: config.mlpHidden)
         fc2 = try LinearLayer(archive, p + "mlp.fc2", in: config.mlpHidden, out: d)

@@ -1,18 +1,17 @@
 /// Multi-head attention of one sample: queries of its "self" tokens against keys and values
 /// of an optional context part followed by the self part (ENAT's `kv.A` / `kv.B` split).
 ///
-/// Key/value rows are `[k | v]`, `2 * heads * headDim` wide. The two parts are never copied
-/// together: each head computes its score matrix in two column blocks.
+/// Key/value rows hold `[k | v]` (each `heads * headDim` wide) at the given row strides. The two
+/// parts are never copied together: each head computes its score matrix in two column blocks.
 public func attention(
     queries: UnsafePointer<Float>, rows: Int, queryStride: Int,
-    context: UnsafePointer<Float>?, contextRows: Int,
-    selfKeyValues: UnsafePointer<Float>, selfRows: Int,
+    context: UnsafePointer<Float>?, contextRows: Int, contextStride: Int,
+    selfKeyValues: UnsafePointer<Float>, selfRows: Int, selfStride: Int,
     heads: Int, headDim: Int,
     scores: UnsafeMutablePointer<Float>,  // at least rows * (contextRows + selfRows)
     into output: UnsafeMutablePointer<Float>, outputStride: Int
 ) {
     let width = heads * headDim
-    let kvStride = 2 * width
     let total = contextRows + selfRows
     guard rows > 0, total > 0 else { return }
     let scale = 1 / Float(headDim).squareRoot()
@@ -21,13 +20,13 @@ public func attention(
         if let context, contextRows > 0 {
             BLAS.gemm(
                 transposeB: true, m: rows, n: contextRows, k: headDim, alpha: scale,
-                a: q, lda: queryStride, b: context + h * headDim, ldb: kvStride,
+                a: q, lda: queryStride, b: context + h * headDim, ldb: contextStride,
                 c: scores, ldc: total)
         }
         if selfRows > 0 {
             BLAS.gemm(
                 transposeB: true, m: rows, n: selfRows, k: headDim, alpha: scale,
-                a: q, lda: queryStride, b: selfKeyValues + h * headDim, ldb: kvStride,
+                a: q, lda: queryStride, b: selfKeyValues + h * headDim, ldb: selfStride,
                 c: scores + contextRows, ldc: total)
         }
         softmaxRows(scores, rows: rows, cols: total)
@@ -36,14 +35,14 @@ public func attention(
         if let context, contextRows > 0 {
             BLAS.gemm(
                 m: rows, n: headDim, k: contextRows,
-                a: scores, lda: total, b: context + width + h * headDim, ldb: kvStride,
+                a: scores, lda: total, b: context + width + h * headDim, ldb: contextStride,
                 c: o, ldc: outputStride)
             beta = 1
         }
         if selfRows > 0 {
             BLAS.gemm(
                 m: rows, n: headDim, k: selfRows,
-                a: scores + contextRows, lda: total, b: selfKeyValues + width + h * headDim, ldb: kvStride,
+                a: scores + contextRows, lda: total, b: selfKeyValues + width + h * headDim, ldb: selfStride,
                 beta: beta, c: o, ldc: outputStride)
         }
     }

@@ -10,11 +10,8 @@ public func layerNorm(
     for r in 0..<rows {
         let x = input + r * ldi, y = output + r * ldo
         // Two passes: the variance of centred values is accurate where E[x^2]-E[x]^2 is not.
-        var sum: Float = 0
-        for i in 0..<dim { sum += x[i] }
-        let mean = sum / Float(dim)
-        var sq: Float = 0
-        for i in 0..<dim { let d = x[i] - mean; sq += d * d }
+        let mean = vectorSum(x, count: dim) / Float(dim)
+        let sq = vectorSquaredDeviation(x, count: dim, mean: mean)
         let inv = 1 / (sq / Float(dim) + eps).squareRoot()
         if let weight, let bias {
             for i in 0..<dim { y[i] = (x[i] - mean) * inv * weight[i] + bias[i] }

@@ -5,11 +5,10 @@ public func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
     let ld = stride ?? cols
     for r in 0..<rows {
         let row = x + r * ld
-        var maxValue = -Float.infinity
-        for i in 0..<cols { maxValue = max(maxValue, row[i]) }
-        var sum: Float = 0
-        for i in 0..<cols { let e = FastMath.exp(row[i] - maxValue); row[i] = e; sum += e }
-        let inv = 1 / sum
+        let maxValue = vectorMax(row, count: cols)
+        let shift = FastMath.Vector(repeating: maxValue)
+        FastMath.map(row, count: cols) { FastMath.exp($0 - shift) }
+        let inv = 1 / vectorSum(row, count: cols)
         for i in 0..<cols { row[i] *= inv }
     }
 }

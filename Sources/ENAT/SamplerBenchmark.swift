@@ -1,0 +1,45 @@
+import Foundation
+import ModelFiles
+import Tensors
+
+/// Times the whole sampler on a model of a real shape, as `enat bench` reports it.
+public enum SamplerBenchmark {
+    public struct Result: Sendable {
+        public let batch: Int
+        public let secondsPerImage: Double
+        /// Operations per image (2 per multiply-add) issued by the transformer.
+        public let operationsPerImage: Double
+        public var gflops: Double { operationsPerImage / secondsPerImage / 1e9 }
+    }
+
+    /// A transformer of `config`'s shape with random weights.
+    public static func randomModel(_ config: ENATConfiguration, seed: UInt64 = 1) throws -> ENATSampler {
+        let archive = RandomArchive(shapes: ENATWeights.expectedKeys(config), seed: seed)
+        return ENATSampler(transformer: ENATTransformer(weights: try ENATWeights(config: config, archive: archive)))
+    }
+
+    /// Samples `batch` images together, `repetitions` times, with labels not seen before so that
+    /// each request pays for its own conditioning; the shared unconditional first step is warm,
+    /// as on a running server.
+    public static func run(
+        sampler: ENATSampler, settings: SamplerSettings, batch: Int, repetitions: Int = 1, firstLabel: Int = 0
+    ) throws -> Result {
+        let config = sampler.config
+        _ = try sampler.step([sampler.makeRun(label: config.numClasses - 1, settings: settings, seed: 0)])  // warm-up
+        var label = firstLabel
+        var elapsed = 0.0, operations = 0.0
+        for repetition in 0..<repetitions {
+            let runs = try (0..<batch).map { index -> SamplingRun in
+                defer { label = (label + 1) % config.numClasses }
+                return try sampler.makeRun(label: label, settings: settings, seed: UInt64(repetition * batch + index))
+            }
+            let before = sampler.transformer.operationCount
+            let start = DispatchTime.now().uptimeNanoseconds
+            while runs.contains(where: { !$0.isFinished }) { _ = try sampler.step(runs) }
+            elapsed += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            operations += sampler.transformer.operationCount - before
+        }
+        let images = Double(batch * repetitions)
+        return Result(batch: batch, secondsPerImage: elapsed / images, operationsPerImage: operations / images)
+    }
+}

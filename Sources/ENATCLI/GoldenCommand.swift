@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import GoldenCheck
+import ModelFiles
+
+struct GoldenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "golden",
+        abstract: "Reproduce golden files of the official implementation and report the error of every expected tensor.",
+        discussion: """
+            Recognises ENAT forward and trajectory files, VQGAN decoder files and CLIP text files by
+            their tensors. Exits non-zero when any expectation is over its tolerance.
+            """)
+
+    @Argument(help: "Golden safetensors files.")
+    var files: [String]
+
+    @Option(help: "Read the model parameters from this checkpoint (safetensors or PyTorch) instead of the file's own weights.*.")
+    var weights: String?
+
+    func run() throws {
+        var failed = false
+        for path in files {
+            do {
+                let archive = try weights.map { try openArchive(path: $0) }
+                let report = try GoldenCheck.run(path: path, weights: archive)
+                print(report.text, terminator: "")
+                failed = failed || !report.passed
+            } catch {
+                print("\(path): error: \(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode.failure }
+    }
+}
+
+/// A weight file by its content: safetensors, or a PyTorch checkpoint.
+func openArchive(path: String) throws -> any TensorArchive {
+    try SafeTensorsFile(path: path)
+}
