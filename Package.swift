@@ -43,18 +43,21 @@ let package = Package(
         // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
         .target(name: "HTTPServer", swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
-        .target(name: "GoldenCheck", dependencies: ["ENAT", "ModelFiles", "Tensors"], swiftSettings: strict),
+        .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
 
         .executableTarget(
             name: "ENATCLI",
             dependencies: [
-                "ENAT", "GoldenCheck", "ModelFiles", "Tensors",
+                "ENAT", "GoldenCheck", "ModelFiles", "Tensors", "VQGAN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: strict),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], swiftSettings: strict),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),

@@ -35,7 +35,10 @@ struct GoldenCommand: ParsableCommand {
     }
 }
 
-/// A weight file by its content: safetensors, or a PyTorch checkpoint.
+/// A weight file by its content: a PyTorch zip checkpoint starts with a zip record ("PK"),
+/// anything else is read as safetensors.
 func openArchive(path: String) throws -> any TensorArchive {
-    try SafeTensorsFile(path: path)
+    let file = try MappedFile(path: path)
+    if file.bytes.count >= 2, file.bytes[0] == 0x50, file.bytes[1] == 0x4B { return try TorchCheckpoint(path: path) }
+    return try SafeTensorsFile(file: file)
 }

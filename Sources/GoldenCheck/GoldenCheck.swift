@@ -9,7 +9,8 @@ public enum GoldenCheck {
         switch file.kind {
         case .enatForward: return try ENATGolden.checkForward(file, weights: weights)
         case .enatTrajectory: return try TrajectoryGolden.check(file, weights: weights)
-        case .vqgan, .clipText:
+        case .vqgan: return try VQGANGolden.check(file, weights: weights)
+        case .clipText:
             throw GoldenError.inconsistent(path, "\(file.kind.rawValue) files are checked by their own modules")
         }
     }

@@ -1,0 +1,230 @@
+import Dispatch
+import Glibc
+
+/// Handles one request. Handlers run as Swift tasks; they may take as long as they need, and
+/// should watch `RequestContext.isClientConnected` / `onClientDisconnect` to stop early.
+public typealias HTTPHandler = @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse
+
+/// An HTTP/1.1 server on POSIX sockets.
+///
+/// ```swift
+/// let server = HTTPServer(configuration: .init(host: "127.0.0.1", port: 0)) { request, context in
+///     HTTPResponse(status: .ok, text: "hello \(context.requestID)")
+/// }
+/// let port = try server.start()
+/// // ...
+/// await server.shutdown(deadline: .now + .seconds(10))
+/// ```
+public final class HTTPServer: Sendable {
+    public let configuration: HTTPServerConfiguration
+    private let core: ServerCore
+
+    public init(configuration: HTTPServerConfiguration = .init(), handler: @escaping HTTPHandler) {
+        self.configuration = configuration
+        self.core = ServerCore(configuration: configuration, handler: handler)
+    }
+
+    /// Binds, listens and starts accepting. Returns the bound port (the kernel's pick when the
+    /// configured port is 0). Also makes the process ignore SIGPIPE: a vanished peer must show
+    /// up as an error on the connection, not kill the process.
+    @discardableResult
+    public func start() throws(SocketError) -> Int {
+        try core.start()
+    }
+
+    /// The bound port once started.
+    public var port: Int? { core.port }
+
+    /// True once `shutdown` began. Readiness endpoints should fail when it is set.
+    public var isDraining: Bool { core.isDraining }
+
+    /// Connections currently open (including ones being refused with 503).
+    public var connectionCount: Int { core.connectionCount }
+
+    /// Stops accepting at once (the listening socket is closed), closes idle keep-alive
+    /// connections, and lets in-flight requests and streams run until `deadline`; their
+    /// responses carry `Connection: close`. At the deadline the tasks still running are
+    /// cancelled: a stream sees `Task.isCancelled`, can write a final event and return, and
+    /// then gets its terminating chunk. Whatever is still open after
+    /// `configuration.shutdownCancellationGrace` more seconds is closed. Returns when every
+    /// connection is closed.
+    public func shutdown(deadline: ContinuousClock.Instant) async {
+        await core.shutdown(deadline: deadline)
+    }
+
+    /// Diagnostics for tests: one line per open connection.
+    func debugConnections() -> [String] { core.debugConnections() }
+
+    /// `shutdown(deadline:)` with a deadline `gracePeriod` from now.
+    public func shutdown(gracePeriod: Duration) async {
+        await core.shutdown(deadline: .now + gracePeriod)
+    }
+}
+
+/// The server's shared state: the listener and the registry of open connections.
+final class ServerCore: Sendable {
+    private struct State {
+        var listenFD: Int32 = -1
+        var port: Int?
+        var acceptSource: DispatchSourceRead?
+        var acceptSuspended = false
+        var draining = false
+        var nextID = 0
+        /// Open connections; `counted` is false for those only being refused with 503.
+        var connections: [Int: (connection: Connection, counted: Bool)] = [:]
+        var countedConnections = 0
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiterID = 0
+    }
+
+    let configuration: HTTPServerConfiguration
+    let handler: HTTPHandler
+    private let state = Locked(State())
+    private let acceptQueue = DispatchQueue(label: "enat-serve.http.accept")
+
+    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    var port: Int? { state.withLock { $0.port } }
+    var isDraining: Bool { state.withLock { $0.draining } }
+    var connectionCount: Int { state.withLock { $0.connections.count } }
+
+    func start() throws(SocketError) -> Int {
+        signal(SIGPIPE, SIG_IGN)
+        let alreadyStarted = state.withLock { $0.listenFD >= 0 || $0.draining }
+        if alreadyStarted { throw SocketError("start", code: EALREADY) }
+        let (fd, port) = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
+        let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
+        source.setEventHandler { [self] in acceptPending(listener: fd) }
+        source.setCancelHandler { Socket.close(fd) }
+        state.withLock { state in
+            state.listenFD = fd
+            state.port = port
+            state.acceptSource = source
+        }
+        source.activate()
+        return port
+    }
+
+    private func acceptPending(listener: Int32) {
+        // Bounded per event so one busy listener cannot starve the accept queue's other work.
+        for _ in 0..<64 {
+            switch Socket.accept(listener, sendBufferBytes: configuration.socketSendBufferBytes) {
+            case .wouldBlock:
+                return
+            case .failed(let error):
+                if [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.code) {
+                    // Out of descriptors: the pending connection stays readable and would spin this
+                    // source, so pause accepting briefly and let closing connections free some.
+                    pauseAccepting()
+                    return
+                }
+                continue  // e.g. ECONNABORTED: that one client is gone, the listener is fine
+            case .accepted(let fd, let remoteAddress):
+                register(fd: fd, remoteAddress: remoteAddress)
+            }
+        }
+    }
+
+    private func pauseAccepting() {
+        state.withLock { state in
+            guard let source = state.acceptSource, !state.acceptSuspended else { return }
+            source.suspend()
+            state.acceptSuspended = true
+        }
+        acceptQueue.asyncAfter(deadline: .now() + 0.1) { [self] in
+            state.withLock { state in
+                guard let source = state.acceptSource, state.acceptSuspended else { return }
+                source.resume()
+                state.acceptSuspended = false
+            }
+        }
+    }
+
+    private func register(fd: Int32, remoteAddress: String) {
+        let result = state.withLock { state -> (Connection, Bool)? in
+            if state.draining { return nil }
+            state.nextID += 1
+            let connection = Connection(id: state.nextID, fd: fd, remoteAddress: remoteAddress, core: self)
+            let busy = state.countedConnections >= configuration.maxConnections
+            state.connections[connection.id] = (connection, !busy)
+            if !busy { state.countedConnections += 1 }
+            return (connection, busy)
+        }
+        guard let (connection, busy) = result else {
+            Socket.close(fd)
+            return
+        }
+        connection.start(rejectingBusy: busy)
+    }
+
+    /// Called by a connection once, when it closes.
+    func connectionClosed(_ connection: Connection) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if let entry = state.connections.removeValue(forKey: connection.id), entry.counted {
+                state.countedConnections -= 1
+            }
+            guard state.connections.isEmpty else { return [] }
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func shutdown(deadline: ContinuousClock.Instant) async {
+        let connections = state.withLock { state in
+            state.draining = true
+            // Cancelling the source closes the listening socket (in its cancel handler): new
+            // connection attempts are refused by the kernel from here on. A suspended source
+            // would never run that handler, hence the resume.
+            if let source = state.acceptSource {
+                if state.acceptSuspended { source.resume() }
+                source.cancel()
+            }
+            state.acceptSource = nil
+            state.acceptSuspended = false
+            return state.connections.values.map(\.connection)
+        }
+        for connection in connections { connection.drain() }
+        await waitForConnections(until: deadline)
+
+        for connection in openConnections() { connection.cancelForShutdown() }
+        await waitForConnections(until: .now + .seconds(configuration.shutdownCancellationGrace))
+
+        for connection in openConnections() { connection.forceClose() }
+        await waitForConnections(until: .now + .seconds(5))
+    }
+
+    /// One line per open connection, for diagnosing tests.
+    func debugConnections() -> [String] {
+        openConnections().map { $0.debugDescription() }
+    }
+
+    private func openConnections() -> [Connection] {
+        state.withLock { $0.connections.values.map(\.connection) }
+    }
+
+    /// Returns once no connection is open, or at `deadline`.
+    private func waitForConnections(until deadline: ContinuousClock.Instant) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let id = state.withLock { state -> Int? in
+                if state.connections.isEmpty { return nil }
+                state.nextWaiterID += 1
+                state.waiters[state.nextWaiterID] = continuation
+                return state.nextWaiterID
+            }
+            guard let id else {
+                continuation.resume()
+                return
+            }
+            let remaining = ContinuousClock.now.duration(to: deadline)
+            let seconds = max(0, Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
+            DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
+                let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+                waiter?.resume()
+            }
+        }
+    }
+}

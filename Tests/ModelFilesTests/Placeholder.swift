@@ -1,2 +1,0 @@
-import XCTest
-final class ModelFilesTestsPlaceholder: XCTestCase { func testNothing() {} }
