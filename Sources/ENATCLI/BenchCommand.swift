@@ -2,6 +2,7 @@ import ArgumentParser
 import ENAT
 import Foundation
 import Tensors
+import VQGAN
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,6 +27,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads (the inference thread owns them).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(parsing: .upToNextOption, help: "Batch sizes for the 256 px VQGAN decode (empty list: skip).")
+    var decodeBatch: [Int] = [1, 4]
+
     func run() throws {
         let config: ENATConfiguration
         switch model {
@@ -44,6 +48,11 @@ struct BenchCommand: ParsableCommand {
         for size in batch {
             let result = try SamplerBenchmark.run(sampler: sampler, settings: settings, batch: size, repetitions: repetitions)
             print(String(format: "  batch %2d: %.3f s/image, %.1f GFLOP/image, %.1f GFLOP/s", size, result.secondsPerImage, result.operationsPerImage / 1e9, result.gflops))
+        }
+        if !decodeBatch.isEmpty { print("VQGAN decode, 256 px (16x16 tokens), random weights of the released shape:") }
+        for size in decodeBatch {
+            let result = VQGANBenchmark.run(batch: size, repetitions: max(repetitions, 2))
+            print(String(format: "  batch %2d: %.3f s/image, %.1f GFLOP/s", size, result.secondsPerImage, result.gflops))
         }
     }
 }
