@@ -1,3 +1,5 @@
+import Foundation
+
 /// The outcome of reproducing one golden file: one line per expected tensor.
 public struct GoldenReport: Sendable {
     public struct Line: Sendable {
@@ -53,7 +55,3 @@ public struct GoldenReport: Sendable {
         value.isFinite ? String(format: "%.3e", value) : "\(value)"
     }
 }
-
-#if canImport(Foundation)
-import Foundation
-#endif
