@@ -42,13 +42,24 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CPNGShim"], swiftSettings: strict),
         // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
         .target(name: "HTTPServer", swiftSettings: strict),
+        // CLIP's text side: BPE tokenizer and text transformer (Hugging Face CLIPTextModel keys).
+        .target(name: "CLIPText", dependencies: ["Tensors", "ModelFiles", "CZlib"], swiftSettings: strict),
+        // A servable model: bundle folder or official files loaded into engine, decoder and renderer.
+        .target(
+            name: "ModelBundle", dependencies: ["ENAT", "VQGAN", "Imaging", "CLIPText", "ModelFiles", "Tensors"],
+            swiftSettings: strict),
+        // The batching scheduler: the only place where requests meet the engine.
+        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT"], swiftSettings: strict),
+        // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
+        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle"], swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
-        .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
+        .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
 
         .executableTarget(
             name: "ENATCLI",
             dependencies: [
-                "ENAT", "GoldenCheck", "ModelFiles", "Tensors", "VQGAN",
+                "ENAT", "GoldenCheck", "ModelFiles", "Tensors", "VQGAN", "CLIPText", "ModelBundle",
+                "Scheduler", "ImageAPI", "HTTPServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -61,6 +72,12 @@ let package = Package(
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], swiftSettings: strict),
+        .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT"], swiftSettings: strict),
+        .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer"], swiftSettings: strict),
+        // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
+        .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles"], swiftSettings: strict),
         .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], swiftSettings: strict),
     ]
 )

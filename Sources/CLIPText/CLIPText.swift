@@ -1,0 +1,1 @@
+// Module CLIPText: being written this session.

@@ -1,0 +1,1 @@
+// Module ImageAPI: being written this session.

@@ -1,0 +1,1 @@
+// Module ModelBundle: being written this session.

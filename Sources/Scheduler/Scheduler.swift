@@ -1,0 +1,1 @@
+// Module Scheduler: being written this session.
