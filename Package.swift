@@ -49,7 +49,7 @@ let package = Package(
             name: "ModelBundle", dependencies: ["ENAT", "VQGAN", "Imaging", "CLIPText", "ModelFiles", "Tensors"],
             swiftSettings: strict),
         // The batching scheduler: the only place where requests meet the engine.
-        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT"], swiftSettings: strict),
+        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
         .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle"], swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
@@ -72,12 +72,12 @@ let package = Package(
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
-        .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], swiftSettings: strict),
+        .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN"], swiftSettings: strict),
         .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer"], swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
-        .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles"], swiftSettings: strict),
-        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], swiftSettings: strict),
+        .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
+        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

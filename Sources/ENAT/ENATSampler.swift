@@ -2,9 +2,15 @@
 // can batch requests that sit at different steps and stop any of them between steps.
 import Tensors
 
-/// One request's sampling state: its token map, its two stream states and its generator.
+/// One request's sampling state: its token map, the condition and state of each of its two
+/// streams, and its generator.
 public final class SamplingRun {
+    /// The class label (class models; `numClasses` for caption runs, where it is unused).
     public let label: Int
+    /// Caption models: the caption's condition for the conditional stream.
+    public let text: TextCondition?
+    /// Caption models: the empty caption's condition for the unconditional stream.
+    public let unconditionalText: TextCondition?
     public let settings: SamplerSettings
     /// Steps completed so far.
     public private(set) var step = 0
@@ -17,8 +23,13 @@ public final class SamplingRun {
     public var isFinished: Bool { step >= settings.steps }
     var usesGuidance: Bool { settings.guidanceScale != 0 }
 
-    init(config: ENATConfiguration, label: Int, settings: SamplerSettings, seed: UInt64) {
+    init(
+        config: ENATConfiguration, label: Int, settings: SamplerSettings, seed: UInt64,
+        text: TextCondition? = nil, unconditionalText: TextCondition? = nil
+    ) {
         self.label = label
+        self.text = text
+        self.unconditionalText = unconditionalText
         self.settings = settings
         ids = Array(repeating: config.maskToken, count: config.tokenCount)
         conditional = StreamState(tokenCount: config.tokenCount, hiddenSize: config.hiddenSize)
@@ -64,11 +75,33 @@ public final class ENATSampler {
         guided = Array(repeating: 0, count: transformer.config.codebookSize)
     }
 
-    /// A new request, validated.
+    /// A new request of a class model, validated.
     public func makeRun(label: Int, settings: SamplerSettings, seed: UInt64) throws(ENATError) -> SamplingRun {
+        guard !transformer.weights.isCaptionModel else {
+            throw .invalidInput("a caption model takes text conditions, not class labels")
+        }
         guard (0...config.numClasses).contains(label) else {
             throw .invalidInput("label \(label) is outside 0...\(config.numClasses)")
         }
+        try Self.validate(settings)
+        return SamplingRun(config: config, label: label, settings: settings, seed: seed)
+    }
+
+    /// A new request of a caption model: the caption's condition, and the empty caption's for
+    /// the unconditional stream (make that one once per model: its first step is computed once
+    /// and kept in it).
+    public func makeRun(
+        text: TextCondition, unconditional: TextCondition, settings: SamplerSettings, seed: UInt64
+    ) throws(ENATError) -> SamplingRun {
+        for condition in [text, unconditional] where condition.owner != ObjectIdentifier(transformer) {
+            throw .invalidInput("the text condition was made by another transformer")
+        }
+        try Self.validate(settings)
+        return SamplingRun(
+            config: config, label: config.numClasses, settings: settings, seed: seed, text: text, unconditionalText: unconditional)
+    }
+
+    private static func validate(_ settings: SamplerSettings) throws(ENATError) {
         guard (1...64).contains(settings.steps) else { throw .invalidInput("steps must be 1...64") }
         for (name, value) in [
             ("guidance_scale", settings.guidanceScale), ("mask_temperature", settings.maskTemperature),
@@ -76,28 +109,36 @@ public final class ENATSampler {
         ] where !value.isFinite || value < 0 || value > 1000 {
             throw .invalidInput("\(name) must be a finite number in 0...1000")
         }
-        return SamplingRun(config: config, label: label, settings: settings, seed: seed)
+    }
+
+    /// The item of one stream of a run.
+    private func item(_ run: SamplingRun, conditional: Bool) -> ForwardItem {
+        let state = conditional ? run.conditional : run.unconditional
+        if let text = conditional ? run.text : run.unconditionalText {
+            return ForwardItem(ids: run.ids, text: text, state: state, logits: .masked)
+        }
+        return ForwardItem(ids: run.ids, label: conditional ? run.label : config.numClasses, state: state, logits: .masked)
     }
 
     /// Advances every unfinished run by one step in one ragged batch.
     public func step(_ runs: [SamplingRun]) throws(ENATError) -> [StepUpdate] {
         let active = runs.filter { !$0.isFinished }
         guard !active.isEmpty else { return [] }
-        if active.contains(where: { $0.step == 0 && $0.usesGuidance }) { try prepareFirstUnconditional() }
+        for run in active where run.step == 0 && run.usesGuidance { try prepareFirstUnconditional(run.unconditionalText) }
 
         var items: [ForwardItem] = []
         var unconditionalIndex: [Int?] = []
         for run in active {
-            items.append(ForwardItem(ids: run.ids, label: run.label, state: run.conditional, logits: .masked))
+            items.append(item(run, conditional: true))
             if !run.usesGuidance {
                 unconditionalIndex.append(nil)
             } else if run.step == 0 {
                 // Guidance is 0 at step 0: only the features matter, and they are shared.
-                run.unconditional.copy(from: firstUnconditional!)
+                run.unconditional.copy(from: run.unconditionalText?.firstStep ?? firstUnconditional!)
                 unconditionalIndex.append(nil)
             } else {
                 unconditionalIndex.append(items.count)
-                items.append(ForwardItem(ids: run.ids, label: config.numClasses, state: run.unconditional, logits: .masked))
+                items.append(item(run, conditional: false))
             }
         }
         let views = try transformer.forward(items)
@@ -144,12 +185,20 @@ public final class ENATSampler {
             revealed: next.map { $0 != mask }, ids: next)
     }
 
-    private func prepareFirstUnconditional() throws(ENATError) {
-        guard firstUnconditional == nil else { return }
+    /// The unconditional stream's all-masked first step: once per model for class models,
+    /// once per (empty caption) condition for caption models, kept in that condition.
+    private func prepareFirstUnconditional(_ text: TextCondition?) throws(ENATError) {
+        if let text, text.firstStep != nil { return }
+        if text == nil, firstUnconditional != nil { return }
         let state = StreamState(tokenCount: config.tokenCount, hiddenSize: config.hiddenSize)
         let blank = [Int32](repeating: config.maskToken, count: config.tokenCount)
-        _ = try transformer.forward([ForwardItem(ids: blank, label: config.numClasses, state: state, logits: .none)])
-        firstUnconditional = state
+        if let text {
+            _ = try transformer.forward([ForwardItem(ids: blank, text: text, state: state, logits: .none)])
+            text.firstStep = state
+        } else {
+            _ = try transformer.forward([ForwardItem(ids: blank, label: config.numClasses, state: state, logits: .none)])
+            firstUnconditional = state
+        }
     }
 
     /// Samples one image's tokens. `onStep` sees every step and returns `false` to cancel,
@@ -157,7 +206,11 @@ public final class ENATSampler {
     public func generate(
         label: Int, settings: SamplerSettings, seed: UInt64, onStep: (StepUpdate) -> Bool = { _ in true }
     ) throws(ENATError) -> [Int32]? {
-        let run = try makeRun(label: label, settings: settings, seed: seed)
+        try generate(try makeRun(label: label, settings: settings, seed: seed), onStep: onStep)
+    }
+
+    /// Runs a prepared run (class or caption) to its end; `nil` if `onStep` cancelled it.
+    public func generate(_ run: SamplingRun, onStep: (StepUpdate) -> Bool = { _ in true }) throws(ENATError) -> [Int32]? {
         while !run.isFinished {
             for update in try step([run]) where !onStep(update) { return nil }
         }

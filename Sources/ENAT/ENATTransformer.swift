@@ -25,6 +25,7 @@ public final class ENATTransformer {
     private var contextNorm = ScratchBuffer()
     private var queries = ScratchBuffer()
     private var contextKeyValues = ScratchBuffer()
+    private var textContextKeyValues = ScratchBuffer()  // caption models: [T | context] keys/values per item
     private var attended = ScratchBuffer()
     private var hidden = ScratchBuffer()
     private var scores = ScratchBuffer()
@@ -61,8 +62,16 @@ public final class ENATTransformer {
             guard item.ids.count == c.tokenCount else {
                 throw .invalidInput("item \(index) has \(item.ids.count) ids, expected \(c.tokenCount)")
             }
-            guard (0...c.numClasses).contains(item.label) else {
-                throw .invalidInput("item \(index) has label \(item.label), expected 0...\(c.numClasses)")
+            if let text = item.text {
+                guard text.owner == ObjectIdentifier(self), text.hiddenSize == c.hiddenSize, text.depth == c.depth else {
+                    throw .invalidInput("item \(index) has a text condition made by another transformer")
+                }
+            } else if weights.isCaptionModel {
+                throw .invalidInput("item \(index) has no text condition, which a caption model needs")
+            } else {
+                guard (0...c.numClasses).contains(item.label) else {
+                    throw .invalidInput("item \(index) has label \(item.label), expected 0...\(c.numClasses)")
+                }
             }
             guard item.state.tokenCount == c.tokenCount, item.state.hiddenSize == c.hiddenSize else {
                 throw .invalidInput("item \(index) has a stream state of another model shape")
@@ -103,7 +112,9 @@ public final class ENATTransformer {
         let c = config, d = c.hiddenSize
         let w = weights
 
-        for index in plans.indices { plans[index].modulation = modulations(for: items[index].label) }
+        for index in plans.indices {
+            plans[index].modulation = items[index].text.map { UnsafePointer($0.modulations.pointer) } ?? modulations(for: items[index].label)
+        }
         let encoderRows = plans.last.map { $0.encoderStart + $0.new.count } ?? 0
         let contextRows = plans.last.map { $0.contextStart + $0.old.count } ?? 0
         let decoderRows = plans.last.map { $0.decoderStart + $0.masked.count } ?? 0
@@ -129,7 +140,7 @@ public final class ENATTransformer {
         if encoderRows > 0 {
             let segments = plans.map {
                 Segment(selfStart: $0.encoderStart, selfCount: $0.new.count, contextStart: $0.contextStart, contextCount: $0.old.count, modulation: $0.modulation)
-            }
+            }.enumerated().map { $1.with(text: items[$0].text) }
             let normalized = contextNorm.reserve(contextRows * d)
             layerNorm(ctx, rows: contextRows, dim: d, eps: 1e-6, into: normalized)
             for k in 0..<c.encoderDepth {
@@ -156,7 +167,7 @@ public final class ENATTransformer {
         if decoderRows > 0 {
             let segments = plans.map {
                 Segment(selfStart: $0.decoderStart, selfCount: $0.masked.count, contextStart: $0.visibleStart, contextCount: $0.visible.count, modulation: $0.modulation)
-            }
+            }.enumerated().map { $1.with(text: items[$0].text) }
             let normalized = contextNorm.reserve(visibleRows * d)
             layerNorm(vis, rows: visibleRows, dim: d, eps: 1e-6, into: normalized)
             for k in c.encoderDepth..<c.depth {
@@ -246,7 +257,8 @@ public final class ENATTransformer {
         let d = config.hiddenSize
         if modulationCache.count >= Self.modulationCacheLimit { modulationCache.removeAll(keepingCapacity: true) }
         let condition = FloatBuffer(count: d)
-        condition.pointer.update(from: weights.classEmbeddings.pointer + label * d, count: d)
+        // `plan` admits labels only on class models, which have the table.
+        condition.pointer.update(from: weights.classEmbeddings!.pointer + label * d, count: d)
         Activation.silu(condition.pointer, count: d)
         let result = FloatBuffer(count: config.depth * 8 * d)
         for (k, block) in weights.blocks.enumerated() {
@@ -261,6 +273,14 @@ public final class ENATTransformer {
         let selfStart: Int, selfCount: Int
         let contextStart: Int, contextCount: Int
         let modulation: UnsafePointer<Float>  // [depth, 8D]
+        /// Caption models: the text tokens that come first in this item's context.
+        var text: TextCondition? = nil
+
+        func with(text: TextCondition?) -> Segment {
+            var copy = self
+            copy.text = text
+            return copy
+        }
     }
 
     /// Block `k` on `tokens` (updated in place), with optional context rows.
@@ -297,18 +317,41 @@ public final class ENATTransformer {
             contextKV = ckv
         }
 
+        // Caption models: each item's text keys/values (precomputed per condition) go first,
+        // then its context's; class items keep their rows where they are.
+        var contextStarts = segments.map(\.contextStart), contextCounts = segments.map(\.contextCount)
+        if segments.contains(where: { $0.text != nil }) {
+            let total = segments.reduce(0) { $0 + ($1.text?.tokenCount ?? 0) + $1.contextCount }
+            let combined = textContextKeyValues.reserve(total * 2 * d)
+            var offset = 0
+            for (index, s) in segments.enumerated() {
+                contextStarts[index] = offset
+                if let text = s.text {
+                    (combined + offset * 2 * d).update(from: text.keyValues(block: k), count: text.tokenCount * 2 * d)
+                    offset += text.tokenCount
+                }
+                if s.contextCount > 0, let contextKV {
+                    (combined + offset * 2 * d).update(from: contextKV + s.contextStart * 2 * d, count: s.contextCount * 2 * d)
+                    offset += s.contextCount
+                }
+                contextCounts[index] = offset - contextStarts[index]
+            }
+            contextKV = combined
+        }
+
         let a = attended.reserve(rows * d)
         var largest = 0
-        for s in segments { largest = max(largest, s.selfCount * (s.selfCount + s.contextCount)) }
+        for (index, s) in segments.enumerated() { largest = max(largest, s.selfCount * (s.selfCount + contextCounts[index])) }
         let scoreBuffer = scores.reserve(largest)
-        for s in segments where s.selfCount > 0 {
+        for (index, s) in segments.enumerated() where s.selfCount > 0 {
+            let contextCount = contextCounts[index]
             attention(
                 queries: qkv + s.selfStart * 3 * d, rows: s.selfCount, queryStride: 3 * d,
-                context: contextKV.map { UnsafePointer($0 + s.contextStart * 2 * d) }, contextRows: s.contextCount, contextStride: 2 * d,
+                context: contextKV.map { UnsafePointer($0 + contextStarts[index] * 2 * d) }, contextRows: contextCount, contextStride: 2 * d,
                 selfKeyValues: qkv + s.selfStart * 3 * d + d, selfRows: s.selfCount, selfStride: 3 * d,
                 heads: config.numHeads, headDim: config.headDim,
                 scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d)
-            operationCount += 4 * Double(s.selfCount) * Double(s.selfCount + s.contextCount) * Double(d)
+            operationCount += 4 * Double(s.selfCount) * Double(s.selfCount + contextCount) * Double(d)
         }
         apply(block.proj, a, rows: rows, into: h)
         for s in segments {

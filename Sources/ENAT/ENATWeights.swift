@@ -97,7 +97,8 @@ public struct ENATWeights: Sendable {
     let wordEmbeddings: Parameter  // x_embedder.word_embeddings: [V+1, D]; row V is the mask token
     let positionEmbeddings: Parameter  // x_embedder.position_embeddings: [L, D]
     let embedNorm: NormLayer  // x_embedder.LayerNorm, eps 1e-6
-    let classEmbeddings: Parameter  // y_embedder.embedding_table: [classes+1, D]
+    let classEmbeddings: Parameter?  // y_embedder.embedding_table: [classes+1, D]; class models only
+    let caption: CaptionWeights?  // text_proj, text_pool_proj: caption models only
     let blocks: [BlockWeights]
     let prevNorm: NormLayer  // prev_proj.norm, eps 1e-6
     let prevFC1: LinearLayer  // prev_proj.mlp.fc1: [4D, D]
@@ -107,14 +108,21 @@ public struct ENATWeights: Sendable {
     let mlmNorm: NormLayer  // mlm_layer.ln, eps 1e-5
     let mlmBias: Parameter  // mlm_layer.bias: [V+1]
 
-    /// Loads from an archive with official key names (scope away any prefix first).
+    /// Loads from an archive with official key names (scope away any prefix first). An archive
+    /// with `text_proj.weight` holds a caption model: its `y_embedder.*`, if any, is ignored.
     public init(config: ENATConfiguration, archive: any TensorArchive) throws(ModelFileError) {
         self.config = config
         let d = config.hiddenSize, v = config.codebookSize
         wordEmbeddings = try .load(archive, "x_embedder.word_embeddings.weight", shape: [v + 1, d])
         positionEmbeddings = try .load(archive, "x_embedder.position_embeddings.weight", shape: [config.tokenCount, d])
         embedNorm = try NormLayer(archive, "x_embedder.LayerNorm", dim: d)
-        classEmbeddings = try .load(archive, "y_embedder.embedding_table.weight", shape: [config.numClasses + 1, d])
+        if archive.info("text_proj.weight") != nil {
+            caption = try CaptionWeights(archive, config: config)
+            classEmbeddings = nil
+        } else {
+            caption = nil
+            classEmbeddings = try .load(archive, "y_embedder.embedding_table.weight", shape: [config.numClasses + 1, d])
+        }
         var blocks: [BlockWeights] = []
         for index in 0..<config.depth { blocks.append(try BlockWeights(archive, index: index, config: config)) }
         self.blocks = blocks

@@ -55,8 +55,11 @@ public enum LogitRows: Sendable {
 public struct ForwardItem {
     /// `[L]` token ids, the mask token where not yet revealed.
     public var ids: [Int32]
-    /// Class label, or `numClasses` for the unconditional stream.
+    /// Class label, or `numClasses` for the unconditional stream (class models).
     public var label: Int
+    /// Caption models: the caption's condition (the empty caption's for the unconditional
+    /// stream); when set, `label` is ignored.
+    public var text: TextCondition?
     /// Read as `prev` when valid (reuse), then overwritten with this forward's features.
     public var state: StreamState
     public var logits: LogitRows
@@ -64,6 +67,16 @@ public struct ForwardItem {
     public init(ids: [Int32], label: Int, state: StreamState, logits: LogitRows) {
         self.ids = ids
         self.label = label
+        self.text = nil
+        self.state = state
+        self.logits = logits
+    }
+
+    /// An item of a caption model.
+    public init(ids: [Int32], text: TextCondition, state: StreamState, logits: LogitRows) {
+        self.ids = ids
+        self.label = 0
+        self.text = text
         self.state = state
         self.logits = logits
     }

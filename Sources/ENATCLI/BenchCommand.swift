@@ -1,6 +1,8 @@
 import ArgumentParser
 import ENAT
 import Foundation
+import Imaging
+import ModelBundle
 import Tensors
 import VQGAN
 
@@ -30,18 +32,28 @@ struct BenchCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Batch sizes for the 256 px VQGAN decode (empty list: skip).")
     var decodeBatch: [Int] = [1, 4]
 
+    @Option(help: "Mosaic preview frames to time (0: skip).")
+    var mosaicFrames: Int = 200
+
+    @Option(help: "Whole images to time end to end: sampler, VQGAN decode and PNG (0: skip).")
+    var wholeImages: Int = 2
+
     func run() throws {
-        let config: ENATConfiguration
+        let bundle: BundleConfiguration
         switch model {
-        case "large256": config = .large256
-        case "large512": config = .large512
-        case "tiny": config = ENATConfiguration(latentSize: 16, hiddenSize: 64, numHeads: 4, encoderDepth: 2, decoderDepth: 1)
+        case "large256": bundle = .official(resolution: 256)
+        case "large512": bundle = .official(resolution: 512)
+        case "tiny": bundle = .testTiny
         default: throw ValidationError("unknown model shape '\(model)'")
         }
+        let config = bundle.transformer
         BLAS.setThreads(threads)
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
         let loadStart = Date()
-        let sampler = try SamplerBenchmark.randomModel(config)
+        // The transformer and the VQGAN of the model's shape, random weights (same values as
+        // SamplerBenchmark.randomModel: seed 1).
+        let loaded = try LoadedModel.random(configuration: bundle, seed: 1)
+        let sampler = loaded.sampler
         print(String(format: "model %@ (D=%d, %d+%d blocks, L=%d) with random weights, built in %.1f s", model, config.hiddenSize, config.encoderDepth, config.decoderDepth, config.tokenCount, Date().timeIntervalSince(loadStart)))
         let settings = SamplerSettings(steps: steps, guidanceScale: cfg, maskTemperature: 1.5, sampleTemperature: 6)
         print("transformer, \(steps) steps, cfg \(cfg):")
@@ -54,5 +66,38 @@ struct BenchCommand: ParsableCommand {
             let result = VQGANBenchmark.run(batch: size, repetitions: max(repetitions, 2))
             print(String(format: "  batch %2d: %.3f s/image, %.1f GFLOP/s", size, result.secondsPerImage, result.gflops))
         }
+        if mosaicFrames > 0 {
+            // The per-code colours: one decode of every code, paid once per model.
+            let tableStart = Date()
+            try loaded.preparePreviews()
+            print(String(
+                format: "mosaic colour table (%d codes decoded once): %.2f s", config.codebookSize, Date().timeIntervalSince(tableStart)))
+            let result = try MosaicRenderer.benchmark(
+                outputSize: loaded.imageSize, gridSide: config.latentSize, codebookSize: config.codebookSize, frames: mosaicFrames)
+            print("mosaic preview frame, \(loaded.imageSize) px (\(config.latentSize)x\(config.latentSize) tokens): \(result)")
+        }
+        if wholeImages > 0 { try timeWholeImages(loaded, settings: settings) }
+    }
+
+    /// One request at a time through the whole path, as `enat generate` runs it: sampler steps,
+    /// one VQGAN decode, PNG at the small compression. New labels, so no cached conditioning.
+    private func timeWholeImages(_ loaded: LoadedModel, settings: SamplerSettings) throws {
+        print("whole image, \(loaded.imageSize) px, batch 1 (sampler + VQGAN decode + PNG):")
+        var sampling = 0.0, rendering = 0.0
+        for index in 0..<wholeImages {
+            // Counting down from the top: the sampler benchmark used labels from 0 up.
+            let label = max(0, loaded.configuration.transformer.numClasses - 2 - index)
+            let start = Date()
+            let run = try loaded.makeRun(condition: .classLabel(label), settings: settings, seed: UInt64(index))
+            while !run.isFinished { _ = try loaded.sampler.step([run]) }
+            let sampled = Date()
+            _ = try loaded.renderFinalPNGs([run.ids])
+            sampling += sampled.timeIntervalSince(start)
+            rendering += Date().timeIntervalSince(sampled)
+        }
+        let n = Double(wholeImages)
+        print(String(
+            format: "  %.3f s/image = sampler %.3f s + decode and PNG %.3f s (%d images)", (sampling + rendering) / n,
+            sampling / n, rendering / n, wholeImages))
     }
 }

@@ -8,8 +8,8 @@ struct GoldenCommand: ParsableCommand {
         commandName: "golden",
         abstract: "Reproduce golden files of the official implementation and report the error of every expected tensor.",
         discussion: """
-            Recognises ENAT forward and trajectory files, VQGAN decoder files and CLIP text files by
-            their tensors. Exits non-zero when any expectation is over its tolerance.
+            Recognises ENAT forward and trajectory files, VQGAN decoder files, CLIP text files and
+            caption ENAT files by their tensors. Exits non-zero when any expectation is over its tolerance.
             """)
 
     @Argument(help: "Golden safetensors files.")
@@ -18,12 +18,15 @@ struct GoldenCommand: ParsableCommand {
     @Option(help: "Read the model parameters from this checkpoint (safetensors or PyTorch) instead of the file's own weights.*.")
     var weights: String?
 
+    @Option(help: "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for files with captions; default: clip_bpe_simple_vocab_16e6.txt.gz beside each file.")
+    var vocabulary: String?
+
     func run() throws {
         var failed = false
         for path in files {
             do {
                 let archive = try weights.map { try openArchive(path: $0) }
-                let report = try GoldenCheck.run(path: path, weights: archive)
+                let report = try GoldenCheck.run(path: path, weights: archive, vocabulary: vocabulary)
                 print(report.text, terminator: "")
                 failed = failed || !report.passed
             } catch {

@@ -8,6 +8,7 @@ public struct GoldenFile {
         case enatTrajectory = "ENAT sampler trajectory"
         case vqgan = "VQGAN decoder"
         case clipText = "CLIP text encoder"
+        case captionENATForward = "caption ENAT forward"
     }
 
     public let path: String
@@ -18,7 +19,9 @@ public struct GoldenFile {
         self.path = path
         archive = try SafeTensorsFile(path: path)
         let names = Set(archive.names)
-        if names.contains("expect.full.logits") && names.contains("expect.reuse.logits") {
+        if names.contains("expect.full.logits") && names.contains("expect.reuse.logits") && names.contains("case.input_ids") {
+            kind = .captionENATForward
+        } else if names.contains("expect.full.logits") && names.contains("expect.reuse.logits") {
             kind = .enatForward
         } else if names.contains("step0.cond_logits") {
             kind = .enatTrajectory

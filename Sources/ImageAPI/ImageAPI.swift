@@ -1,1 +1,156 @@
-// Module ImageAPI: being written this session.
+import Foundation
+import HTTPServer
+import ModelBundle
+import Scheduler
+
+/// The HTTP API of enat-serve on top of a `GenerationScheduler`: OpenAI's Images API, jobs with
+/// progressive streams, models, health, readiness, metrics and a demo page.
+///
+/// ```swift
+/// let api = ImageAPI(scheduler: scheduler, configuration: .init())
+/// let server = HTTPServer(configuration: .init(port: 8080), handler: api.handler)
+/// ```
+public final class ImageAPI: Sendable {
+    public let scheduler: GenerationScheduler
+    public let configuration: APIConfiguration
+    let watchers = JobWatchers()
+    let metrics = HTTPMetrics()
+    private let draining = Locked(false)
+
+    public init(scheduler: GenerationScheduler, configuration: APIConfiguration) {
+        self.scheduler = scheduler
+        self.configuration = configuration
+    }
+
+    /// The handler to give `HTTPServer`.
+    public var handler: HTTPHandler {
+        { [self] request, context in await handle(request, context: context) }
+    }
+
+    /// Makes `/readyz` fail from now on (called first thing on SIGTERM, before the drain).
+    public func beginDraining() {
+        draining.withLock { $0 = true }
+    }
+
+    /// Whether generation requests are accepted, and if not, why.
+    var notReadyReason: String? {
+        if draining.withLock({ $0 }) { return "draining: the server is shutting down" }
+        if scheduler.models.isEmpty { return "no model loaded" }
+        if !scheduler.isReady { return scheduler.notReadyReason ?? "the scheduler is not ready" }
+        return nil
+    }
+
+    /// Routes, then records the request in the metrics and the log (for a stream, when it ends).
+    func handle(_ request: HTTPRequest, context: RequestContext) async -> HTTPResponse {
+        let start = ContinuousClock.now
+        let (route, response) = await route(request, context: context)
+        var answered = response
+        let code = answered.status.code
+        let finish: @Sendable () -> Void = { [self] in
+            let seconds = (ContinuousClock.now - start).seconds
+            metrics.record(route: route, code: code, seconds: seconds)
+            configuration.logger.info("request", [
+                "request_id": .string(context.requestID), "method": .string(request.method.rawValue),
+                "path": .string(request.path), "status": .int(code), "duration_ms": .double(seconds * 1000),
+                "remote": .string(context.remoteAddress), "route": .string(route),
+            ])
+        }
+        if case .stream(let produce) = answered.body {
+            answered.body = .stream { writer in
+                defer { finish() }
+                try await produce(writer)
+            }
+        } else {
+            finish()
+        }
+        return answered
+    }
+
+    /// The route name (a bounded metrics label) and the response.
+    private func route(_ request: HTTPRequest, context: RequestContext) async -> (String, HTTPResponse) {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        let method = request.method
+        /// Runs `body` for an allowed method, else answers 405 with `Allow`. HEAD is served like
+        /// GET only where that has no effect (`head`); a HEAD must not start a generation.
+        func only(_ allowed: [HTTPMethod], head: Bool = true, _ body: () async throws(APIError) -> HTTPResponse) async -> HTTPResponse {
+            let permitted = head && allowed.contains(.get) ? allowed + [.head] : allowed
+            guard permitted.contains(method) else { return APIError.methodNotAllowed(method, allowed: permitted).response }
+            do { return try await body() } catch { return error.response }
+        }
+        /// The captured `{id}` segment when the path matches `pattern`, "" when it matches without one.
+        func match(_ pattern: String) -> String? {
+            let expected = pattern.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+            guard expected.count == parts.count else { return nil }
+            var captured = ""
+            for (want, have) in zip(expected, parts) {
+                if want == "{id}" {
+                    guard !have.isEmpty else { return nil }
+                    captured = have
+                } else if want != have {
+                    return nil
+                }
+            }
+            return captured
+        }
+        if match("/") != nil { return ("/", await only([.get]) { DemoPage.response }) }
+        if match("/healthz") != nil { return ("/healthz", await only([.get]) { health() }) }
+        if match("/readyz") != nil { return ("/readyz", await only([.get]) { readiness() }) }
+        if match("/metrics") != nil { return ("/metrics", await only([.get]) { metricsPage() }) }
+        if match("/v1/models") != nil { return ("/v1/models", await only([.get]) { modelList() }) }
+        if let id = match("/v1/models/{id}") {
+            return ("/v1/models/{id}", await only([.get]) { () throws(APIError) in try model(id) })
+        }
+        if match("/v1/images/generations") != nil {
+            return ("/v1/images/generations", await only([.post]) { () throws(APIError) in try await generateImages(request, context: context) })
+        }
+        if match("/v1/jobs") != nil {
+            return ("/v1/jobs", await only([.post]) { () throws(APIError) in try await createJob(request, context: context) })
+        }
+        if match("/v1/jobs/new") != nil {
+            return ("/v1/jobs/new", await only([.get], head: false) { () throws(APIError) in try await createJobFromQuery(request, context: context) })
+        }
+        if let id = match("/v1/jobs/{id}") {
+            return ("/v1/jobs/{id}", await only([.get, .delete]) { () throws(APIError) in
+                method == .delete ? try cancelJob(id) : try jobStatus(id)
+            })
+        }
+        if let id = match("/v1/jobs/{id}/image") {
+            return ("/v1/jobs/{id}/image", await only([.get], head: false) { () throws(APIError) in try await jobImage(id, context: context) })
+        }
+        if let id = match("/v1/jobs/{id}/stream") {
+            return ("/v1/jobs/{id}/stream", await only([.get], head: false) { () throws(APIError) in try await jobStream(id, request: request, context: context) })
+        }
+        return ("other", APIError.notFound("No route for \(request.method) \(request.path).", code: "unknown_route").response)
+    }
+
+    /// A JSON response.
+    static func json(_ value: some Encodable, status: HTTPStatus = .ok, headers: [(String, String)] = []) -> HTTPResponse {
+        var fields = HTTPHeaders([("Content-Type", "application/json")])
+        for (name, value) in headers { fields.add(name: name, value: value) }
+        return HTTPResponse(status: status, headers: fields, body: .bytes(JSON.encode(value)))
+    }
+
+    func loadedModel(_ id: String) -> LoadedModel? {
+        scheduler.models.first { $0.id == id }
+    }
+
+    /// Submits every request or none: if one is refused, the ones already queued are cancelled.
+    func submitAll(_ requests: [GenerationRequest]) throws(APIError) -> [GenerationJob] {
+        var jobs: [GenerationJob] = []
+        for request in requests {
+            do {
+                jobs.append(try scheduler.submit(request))
+            } catch {
+                for job in jobs { job.cancel() }
+                throw APIError.submit(error)
+            }
+        }
+        return jobs
+    }
+
+    var requestDeadline: ContinuousClock.Instant { .now + configuration.requestTimeout }
+
+    var responder: JobResponder {
+        JobResponder(watchers: watchers, pingInterval: configuration.pingInterval, metrics: metrics)
+    }
+}

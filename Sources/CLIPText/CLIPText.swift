@@ -1,1 +1,0 @@
-// Module CLIPText: being written this session.

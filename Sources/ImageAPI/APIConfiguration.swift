@@ -1,0 +1,24 @@
+/// The API's own limits and timings (the scheduler and the HTTP server have theirs).
+public struct APIConfiguration: Sendable {
+    /// Deadline of one generation request, from its arrival.
+    public var requestTimeout: Duration = .seconds(300)
+    /// Interval of SSE comment pings on an otherwise quiet stream.
+    public var pingInterval: Duration = .seconds(5)
+    /// Most images one `POST /v1/images/generations` may ask for (`n`), as OpenAI's API.
+    public var maxImagesPerRequest = 10
+    /// Longest prompt or caption, in characters. CLIP reads 77 tokens; far longer text is a mistake or abuse.
+    public var maxPromptCharacters = 1000
+    /// Most sampler steps a request may ask for.
+    public var maxSteps = 64
+    /// Where request logs go.
+    public var logger: Logger = .disabled
+
+    public init() {}
+
+    /// The API part of a server configuration.
+    public init(_ server: ServerConfiguration, logger: Logger) {
+        self.init()
+        requestTimeout = .milliseconds(Int64((server.requestTimeoutSeconds * 1000).rounded()))
+        self.logger = logger
+    }
+}

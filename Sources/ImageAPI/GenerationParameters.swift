@@ -1,0 +1,172 @@
+import ENAT
+import Foundation
+import HTTPServer
+import ModelBundle
+import Scheduler
+
+/// What every generation endpoint accepts, before validation. The endpoints fill it from their
+/// JSON body or query string; `resolve` turns it into scheduler requests or a 400 naming the
+/// parameter, so nothing invalid is ever queued.
+struct GenerationParameters: Sendable {
+    var model: String?
+    /// Prompt text and the name of the parameter it came from (`prompt`, `class` or `caption`).
+    var text: (value: String, param: String)?
+    var classLabel: Int?
+    var seed: UInt64?
+    var steps: Int?
+    var guidanceScale: Double?
+    var maskTemperature: Double?
+    var sampleTemperature: Double?
+    var preview: String?
+
+    /// A validated request template (the seed varies per image).
+    struct Resolved: Sendable {
+        var model: LoadedModel
+        var condition: GenerationCondition
+        var settings: SamplerSettings
+        var seed: UInt64
+        var preview: PreviewMode?
+        var promptTokens: Int
+
+        /// The scheduler request of the `index`-th image (seed + index).
+        func request(index: Int, preview: PreviewMode, previewSteps: Set<Int>?, deadline: ContinuousClock.Instant) -> GenerationRequest {
+            GenerationRequest(
+                model: model.id, condition: condition, seed: seed &+ UInt64(index), settings: settings,
+                preview: preview, previewSteps: previewSteps, deadline: deadline)
+        }
+    }
+
+    func resolve(models: [LoadedModel], configuration: APIConfiguration) throws(APIError) -> Resolved {
+        let model = try chooseModel(models)
+        if let (value, param) = text {
+            guard value.count <= configuration.maxPromptCharacters else {
+                throw APIError.invalid(param, "'\(param)' is too long: \(value.count) characters, at most \(configuration.maxPromptCharacters).", code: "string_above_max_length")
+            }
+        }
+        let condition: GenerationCondition
+        var promptTokens = 1
+        switch model.kind {
+        case .classConditional:
+            if let label = classLabel {
+                guard (0..<model.classNames.count).contains(label) else {
+                    throw APIError.invalid("class_label", "'class_label' must be between 0 and \(model.classNames.count - 1) for model '\(model.id)'; got \(label).")
+                }
+                condition = .classLabel(label)
+            } else if let (value, param) = text {
+                guard let label = model.classLabel(for: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw APIError.invalid(param, "'\(value)' is not a class of model '\(model.id)'; GET /v1/models lists its classes (a name, a synonym or the class number).", code: "unknown_class")
+                }
+                condition = .classLabel(label)
+            } else {
+                throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a class name of model '\(model.id)').", code: "missing_required_parameter")
+            }
+        case .caption:
+            if classLabel != nil {
+                throw APIError.invalid("class_label", "Model '\(model.id)' takes a caption, not a class label.")
+            }
+            guard let (value, param) = text else {
+                throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a caption for model '\(model.id)').", code: "missing_required_parameter")
+            }
+            guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw APIError.invalid(param, "'\(param)' must not be empty.", code: "empty_string")
+            }
+            condition = .caption(value)
+            // CLIP always encodes its full 77-token context.
+            promptTokens = 77
+        }
+        var settings = model.defaultSettings
+        if let steps {
+            guard (1...configuration.maxSteps).contains(steps) else {
+                throw APIError.invalid("steps", "'steps' must be between 1 and \(configuration.maxSteps); got \(steps).")
+            }
+            settings.steps = steps
+        }
+        try requireFinite(guidanceScale, "guidance_scale", in: 0...50)
+        try requireFinite(maskTemperature, "mask_temperature", in: 0...100)
+        try requireFinite(sampleTemperature, "sample_temperature", in: 0...100)
+        if let guidanceScale { settings.guidanceScale = guidanceScale }
+        if let maskTemperature { settings.maskTemperature = maskTemperature }
+        if let sampleTemperature { settings.sampleTemperature = sampleTemperature }
+        var previewMode: PreviewMode?
+        if let preview {
+            guard let mode = PreviewMode(rawValue: preview.lowercased()) else {
+                throw APIError.invalid("preview", "'preview' must be one of \(PreviewMode.allCases.map(\.rawValue).joined(separator: ", ")); got '\(preview)'.")
+            }
+            previewMode = mode
+        }
+        return Resolved(
+            model: model, condition: condition, settings: settings, seed: seed ?? UInt64.random(in: .min ... .max),
+            preview: previewMode, promptTokens: promptTokens)
+    }
+
+    /// The named model; without a name, the class model that knows the prompt as a class (or is
+    /// given a class label), else the first caption model, else the first model.
+    private func chooseModel(_ models: [LoadedModel]) throws(APIError) -> LoadedModel {
+        if let model {
+            guard let found = models.first(where: { $0.id == model }) else {
+                throw APIError.invalid("model", "The model '\(model)' does not exist; available: \(models.map(\.id).joined(separator: ", ")).", code: "model_not_found")
+            }
+            return found
+        }
+        guard let first = models.first else { throw APIError.shuttingDown() }
+        let classModels = models.filter { $0.kind == .classConditional }
+        if classLabel != nil, let classModel = classModels.first { return classModel }
+        if let (value, _) = text {
+            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let known = classModels.first(where: { $0.classLabel(for: trimmed) != nil }) { return known }
+        }
+        return models.first { $0.kind == .caption } ?? first
+    }
+}
+
+extension GenerationParameters {
+    init(_ body: ImageGenerationBody) {
+        self.init(
+            model: body.model, text: body.prompt.map { ($0, "prompt") }, classLabel: body.classLabel, seed: body.seed,
+            steps: body.steps, guidanceScale: body.guidanceScale, maskTemperature: body.maskTemperature,
+            sampleTemperature: body.sampleTemperature, preview: body.preview)
+    }
+
+    init(_ body: JobBody) throws(APIError) {
+        let texts = [(body.prompt, "prompt"), (body.class, "class"), (body.caption, "caption")].compactMap { pair in
+            pair.0.map { (value: $0, param: pair.1) }
+        }
+        guard texts.count <= 1 else {
+            throw APIError.invalid(texts[1].param, "Give only one of 'prompt', 'class' and 'caption'.")
+        }
+        self.init(
+            model: body.model, text: texts.first, classLabel: body.classLabel, seed: body.seed, steps: body.steps,
+            guidanceScale: body.guidanceScale, maskTemperature: body.maskTemperature,
+            sampleTemperature: body.sampleTemperature, preview: body.preview)
+    }
+}
+
+extension APIError {
+    /// The answer to a refused submission.
+    static func submit(_ error: SubmitError) -> APIError {
+        switch error {
+        case .unknownModel(let id):
+            return .invalid("model", "The model '\(id)' does not exist.", code: "model_not_found")
+        case .invalid(let parameter, let message):
+            return .invalid(parameter, message)
+        case .queueFull(let retryAfter):
+            return .queueFull(retryAfter: retryAfter)
+        case .shuttingDown:
+            return .shuttingDown()
+        }
+    }
+
+    /// The answer for a job that ended without an image.
+    static func generation(_ failure: GenerationFailure) -> APIError {
+        switch failure {
+        case .cancelled:
+            return APIError(status: HTTPStatus(code: 410), message: "The job was cancelled.", type: "invalid_request_error", code: "job_cancelled")
+        case .deadlineExceeded:
+            return APIError(status: HTTPStatus(code: 504), message: "The job passed its deadline before it finished.", type: "server_error", code: "deadline_exceeded")
+        case .shuttingDown:
+            return .shuttingDown()
+        case .engine(let message):
+            return APIError(status: .internalServerError, message: "Generation failed: \(message)", type: "server_error", code: "engine_error")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import HTTPServer
+import Scheduler
+
+/// What a waiting or streaming response reacts to, as one sequence: the events of its jobs,
+/// ping ticks and the client's disconnect. One consumer loop then owns every write, so writes
+/// never interleave.
+enum WatchItem: Sendable {
+    /// An event of `jobs[index]`.
+    case event(index: Int, GenerationEvent)
+    /// Time for a keep-alive comment.
+    case ping
+    /// The client closed the connection.
+    case clientGone
+}
+
+enum JobEventMerger {
+    /// The merged sequence. It finishes once every job reported its terminal event, and ends
+    /// (returns nil) when the consuming task is cancelled, for example by a server shutdown
+    /// past its deadline. Its helper tasks stop when it terminates.
+    static func merge(_ jobs: [GenerationJob], pingInterval: Duration?, context: RequestContext) -> AsyncStream<WatchItem> {
+        let (stream, continuation) = AsyncStream<WatchItem>.makeStream()
+        let remaining = Locked(jobs.count)
+        var tasks: [Task<Void, Never>] = []
+        for (index, job) in jobs.enumerated() {
+            tasks.append(Task {
+                for await event in job.events() {
+                    continuation.yield(.event(index: index, event))
+                }
+                let last = remaining.withLock { count -> Bool in
+                    count -= 1
+                    return count == 0
+                }
+                if last { continuation.finish() }
+            })
+        }
+        if let pingInterval {
+            tasks.append(Task {
+                while true {
+                    do { try await Task.sleep(for: pingInterval) } catch { return }
+                    continuation.yield(.ping)
+                }
+            })
+        }
+        let helpers = tasks
+        continuation.onTermination = { _ in
+            for task in helpers { task.cancel() }
+        }
+        context.onClientDisconnect { continuation.yield(.clientGone) }
+        return stream
+    }
+}

@@ -1,0 +1,119 @@
+/// OpenAI's Images API response and stream events, with every field the official SDK's models
+/// declare (`ImagesResponse`, `ImageGenPartialImageEvent`, `ImageGenCompletedEvent`).
+struct ImagesResponseBody: Encodable, Sendable {
+    struct Image: Encodable, Sendable {
+        var b64Json: String?
+        var url: String?
+        var revisedPrompt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case url
+            case b64Json = "b64_json"
+            case revisedPrompt = "revised_prompt"
+        }
+    }
+
+    var created: Int
+    var data: [Image]
+    var background = "opaque"
+    var outputFormat = "png"
+    var quality: String
+    var size: String
+    var usage: ImageUsage
+
+    enum CodingKeys: String, CodingKey {
+        case created, data, background, quality, size, usage
+        case outputFormat = "output_format"
+    }
+}
+
+/// Token usage: input tokens are the condition (one class label, or CLIP's 77-token context),
+/// output tokens the image tokens generated (latent side squared per image).
+struct ImageUsage: Encodable, Sendable {
+    struct InputDetails: Encodable, Sendable {
+        var imageTokens = 0
+        var textTokens: Int
+
+        enum CodingKeys: String, CodingKey {
+            case imageTokens = "image_tokens"
+            case textTokens = "text_tokens"
+        }
+    }
+
+    struct OutputDetails: Encodable, Sendable {
+        var imageTokens: Int
+        var textTokens = 0
+
+        enum CodingKeys: String, CodingKey {
+            case imageTokens = "image_tokens"
+            case textTokens = "text_tokens"
+        }
+    }
+
+    var inputTokens: Int
+    var inputTokensDetails: InputDetails
+    var outputTokens: Int
+    var outputTokensDetails: OutputDetails
+    var totalTokens: Int
+
+    init(inputTokens: Int, outputTokens: Int) {
+        self.inputTokens = inputTokens
+        inputTokensDetails = InputDetails(textTokens: inputTokens)
+        self.outputTokens = outputTokens
+        outputTokensDetails = OutputDetails(imageTokens: outputTokens)
+        totalTokens = inputTokens + outputTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case inputTokens = "input_tokens"
+        case inputTokensDetails = "input_tokens_details"
+        case outputTokens = "output_tokens"
+        case outputTokensDetails = "output_tokens_details"
+        case totalTokens = "total_tokens"
+    }
+}
+
+/// `image_generation.partial_image`.
+struct PartialImageEvent: Encodable, Sendable {
+    var type = "image_generation.partial_image"
+    var b64Json: String
+    var background = "opaque"
+    var createdAt: Int
+    var outputFormat = "png"
+    var partialImageIndex: Int
+    var quality: String
+    var size: String
+    /// Extension: which of the `n` images this frame belongs to.
+    var imageIndex: Int
+
+    enum CodingKeys: String, CodingKey {
+        case type, background, quality, size
+        case b64Json = "b64_json"
+        case createdAt = "created_at"
+        case outputFormat = "output_format"
+        case partialImageIndex = "partial_image_index"
+        case imageIndex = "image_index"
+    }
+}
+
+/// `image_generation.completed`.
+struct CompletedImageEvent: Encodable, Sendable {
+    var type = "image_generation.completed"
+    var b64Json: String
+    var background = "opaque"
+    var createdAt: Int
+    var outputFormat = "png"
+    var quality: String
+    var size: String
+    var usage: ImageUsage
+    /// Extension: which of the `n` images this is.
+    var imageIndex: Int
+
+    enum CodingKeys: String, CodingKey {
+        case type, background, quality, size, usage
+        case b64Json = "b64_json"
+        case createdAt = "created_at"
+        case outputFormat = "output_format"
+        case imageIndex = "image_index"
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Scheduler
+
+/// `GET /v1/jobs/{id}` and the answer to a job creation.
+struct JobStatusBody: Encodable, Sendable {
+    struct Links: Encodable, Sendable {
+        var image: String
+        var stream: String
+    }
+
+    var id: String
+    var object = "image.job"
+    var model: String
+    var status: String
+    var step: Int
+    var steps: Int
+    var queuePosition: Int?
+    var created: Int
+    var seed: UInt64
+    var error: ErrorBody.Detail?
+    var links: Links
+
+    enum CodingKeys: String, CodingKey {
+        case id, object, model, status, step, steps, created, seed, error, links
+        case queuePosition = "queue_position"
+    }
+
+    init(job: GenerationJob) {
+        let status = job.status
+        id = job.id
+        model = status.model
+        self.status = status.state.rawValue
+        step = status.step
+        steps = status.steps
+        queuePosition = status.queuePosition
+        created = Int(status.createdAt.timeIntervalSince1970)
+        seed = job.request.seed
+        error = status.failure.map { APIError.generation($0).body.error }
+        links = Links(image: "/v1/jobs/\(job.id)/image", stream: "/v1/jobs/\(job.id)/stream")
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(object, forKey: .object)
+        try c.encode(model, forKey: .model)
+        try c.encode(status, forKey: .status)
+        try c.encode(step, forKey: .step)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(queuePosition, forKey: .queuePosition)  // null once the job left the queue
+        try c.encode(created, forKey: .created)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(error, forKey: .error)
+        try c.encode(links, forKey: .links)
+    }
+}
+
+/// The progress event of the job streams (SSE `progress` data, NDJSON `"type": "progress"`).
+struct ProgressBody: Encodable, Sendable {
+    var type = "progress"
+    var jobID: String
+    var state: String
+    var step: Int
+    var steps: Int
+    var queuePosition: Int?
+    var revealed: Int?
+    var tokenCount: Int?
+    /// Base64 PNG of this step's preview, when the request asked for previews.
+    var image: String?
+
+    enum CodingKeys: String, CodingKey {
+        case type, state, step, steps, revealed, image
+        case jobID = "job_id"
+        case queuePosition = "queue_position"
+        case tokenCount = "token_count"
+    }
+}
+
+/// The final event of the job streams.
+struct CompletedBody: Encodable, Sendable {
+    var type = "completed"
+    var jobID: String
+    var seed: UInt64
+    var steps: Int
+    var queueSeconds: Double
+    var runSeconds: Double
+    var image: String
+
+    enum CodingKeys: String, CodingKey {
+        case type, seed, steps, image
+        case jobID = "job_id"
+        case queueSeconds = "queue_seconds"
+        case runSeconds = "run_seconds"
+    }
+}
+
+/// An error inside a stream: `{"type": "error", "error": {...}}` (plus the job it concerns).
+struct StreamErrorBody: Encodable, Sendable {
+    var type = "error"
+    var jobID: String?
+    var error: ErrorBody.Detail
+
+    enum CodingKeys: String, CodingKey {
+        case type, error
+        case jobID = "job_id"
+    }
+}
+
+/// `GET /v1/models`: OpenAI's list format plus what a client needs to ask for an image.
+struct ModelListBody: Encodable, Sendable {
+    struct Model: Encodable, Sendable {
+        var id: String
+        var object = "model"
+        var created: Int
+        var ownedBy = "enat-serve"
+        var kind: String
+        var description: String
+        var resolution: Int
+        var size: String
+        var classes: [String]?
+        var defaultSettings: Settings
+
+        enum CodingKeys: String, CodingKey {
+            case id, object, created, kind, description, resolution, size, classes
+            case ownedBy = "owned_by"
+            case defaultSettings = "default_settings"
+        }
+    }
+
+    struct Settings: Encodable, Sendable {
+        var steps: Int
+        var guidanceScale: Double
+        var maskTemperature: Double
+        var sampleTemperature: Double
+
+        enum CodingKeys: String, CodingKey {
+            case steps
+            case guidanceScale = "guidance_scale"
+            case maskTemperature = "mask_temperature"
+            case sampleTemperature = "sample_temperature"
+        }
+    }
+
+    var object = "list"
+    var data: [Model]
+}

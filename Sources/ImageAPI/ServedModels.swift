@@ -1,0 +1,46 @@
+import Foundation
+import ModelBundle
+
+/// Turns the configured model paths into loaded models, with errors a person can act on.
+public enum ServedModels {
+    /// The name of the random test model: ENAT's `enat_tiny` shapes and a small VQGAN with random
+    /// weights (`BundleConfiguration.testTiny`). Its images are noise; it exists so tests and
+    /// benchmarks run without trained weights.
+    public static let randomTiny = "random:tiny"
+
+    /// Loads every model of `configuration` (its paths, or the demo bundles that exist). Throws a
+    /// `ConfigurationError` naming what to pass when there is nothing to load or a path does not exist.
+    public static func load(
+        _ configuration: ServerConfiguration, logger: Logger,
+        fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
+    ) throws -> [LoadedModel] {
+        let paths = configuration.modelPaths(fileExists: fileExists)
+        guard !paths.isEmpty else {
+            throw ConfigurationError(
+                "no model to serve: the demo bundles \(ServerConfiguration.defaultModelPaths.joined(separator: " and ")) do not exist "
+                    + "(tools/train writes them). Pass --model PATH (a bundle folder or the official checkpoint files; repeatable), "
+                    + "set ENAT_MODELS, or use --model \(randomTiny) for a random-weight test model.")
+        }
+        var models: [LoadedModel] = []
+        for path in paths {
+            let start = ContinuousClock.now
+            let model: LoadedModel
+            if path == randomTiny {
+                model = try LoadedModel.random(configuration: .testTiny, seed: 0)
+            } else {
+                guard fileExists(path) else {
+                    throw ConfigurationError(
+                        "model path '\(path)' does not exist (working directory \(FileManager.default.currentDirectoryPath)); "
+                            + "give a bundle folder, the official checkpoint files, or \(randomTiny)")
+                }
+                model = try LoadedModel.load(path: path)
+            }
+            logger.info("model loaded", [
+                "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
+                "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).seconds),
+            ])
+            models.append(model)
+        }
+        return models
+    }
+}

@@ -1,1 +1,0 @@
-// Module ModelBundle: being written this session.

@@ -1,1 +1,0 @@
-// Module Scheduler: being written this session.

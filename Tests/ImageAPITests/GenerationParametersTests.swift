@@ -1,0 +1,75 @@
+import ModelBundle
+import XCTest
+@testable import ImageAPI
+
+final class GenerationParametersTests: XCTestCase {
+    private static let model = try! TestModels.classModel()
+
+    private func resolve(_ parameters: GenerationParameters) throws -> GenerationParameters.Resolved {
+        try parameters.resolve(models: [Self.model], configuration: APIConfiguration())
+    }
+
+    private func param(_ parameters: GenerationParameters) -> String? {
+        do {
+            _ = try resolve(parameters)
+            return "(accepted)"
+        } catch let error as APIError {
+            XCTAssertEqual(error.status.code, 400)
+            return error.param
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    func testClassNamesSynonymsNumbersAndLabels() throws {
+        XCTAssertEqual(try resolve(.init(text: ("blue square", "prompt"))).condition, .classLabel(1))
+        XCTAssertEqual(try resolve(.init(text: ("  Red Disc ", "class"))).condition, .classLabel(0))
+        XCTAssertEqual(try resolve(.init(text: ("2", "prompt"))).condition, .classLabel(2))
+        XCTAssertEqual(try resolve(.init(classLabel: 1)).condition, .classLabel(1))
+    }
+
+    func testSettingsOverrideTheModelDefaults() throws {
+        let resolved = try resolve(.init(
+            text: ("blue square", "prompt"), seed: 9, steps: 2, guidanceScale: 0, maskTemperature: 1, sampleTemperature: 3, preview: "Mosaic"))
+        XCTAssertEqual(resolved.settings.steps, 2)
+        XCTAssertEqual(resolved.settings.guidanceScale, 0)
+        XCTAssertEqual(resolved.settings.sampleTemperature, 3)
+        XCTAssertEqual(resolved.preview, .mosaic)
+        XCTAssertEqual(resolved.seed, 9)
+        let request = resolved.request(index: 2, preview: .none, previewSteps: nil, deadline: .now)
+        XCTAssertEqual(request.seed, 11, "image i of n uses seed + i")
+        XCTAssertEqual(try resolve(.init(text: ("blue square", "prompt"))).settings.steps, 4, "model default")
+    }
+
+    func testValidationNamesTheParameter() {
+        XCTAssertEqual(param(.init(model: "gpt-image-1", text: ("x", "prompt"))), "model")
+        XCTAssertEqual(param(.init(text: ("purple hexagon", "prompt"))), "prompt")
+        XCTAssertEqual(param(.init(text: ("purple hexagon", "class"))), "class")
+        XCTAssertEqual(param(.init(classLabel: 3)), "class_label")
+        XCTAssertEqual(param(.init(classLabel: -1)), "class_label")
+        XCTAssertEqual(param(.init()), "prompt")
+        XCTAssertEqual(param(.init(classLabel: 0, steps: 0)), "steps")
+        XCTAssertEqual(param(.init(classLabel: 0, steps: 65)), "steps")
+        XCTAssertEqual(param(.init(classLabel: 0, guidanceScale: .nan)), "guidance_scale")
+        XCTAssertEqual(param(.init(classLabel: 0, maskTemperature: -1)), "mask_temperature")
+        XCTAssertEqual(param(.init(classLabel: 0, sampleTemperature: .infinity)), "sample_temperature")
+        XCTAssertEqual(param(.init(classLabel: 0, preview: "sketch")), "preview")
+        XCTAssertEqual(param(.init(text: (String(repeating: "a", count: 1001), "prompt"))), "prompt")
+    }
+
+    func testJobBodyTakesOneTextField() {
+        var body = JobBody()
+        body.prompt = "a"
+        body.caption = "b"
+        XCTAssertThrowsError(try GenerationParameters(body)) { XCTAssertEqual(($0 as? APIError)?.param, "caption") }
+    }
+
+    func testPartialImageStepsAreSpreadAndNeverTheLast() {
+        XCTAssertEqual(ImageAPI.partialImageSteps(count: 2, steps: 8), [2, 4])
+        XCTAssertEqual(ImageAPI.partialImageSteps(count: 3, steps: 8), [1, 3, 5])
+        XCTAssertEqual(ImageAPI.partialImageSteps(count: 1, steps: 4), [1])
+        XCTAssertEqual(ImageAPI.partialImageSteps(count: 3, steps: 2), [0])
+        XCTAssertEqual(ImageAPI.partialImageSteps(count: 0, steps: 8), [])
+        XCTAssertEqual(ImageAPI.partialImageSteps(count: 2, steps: 1), [])
+    }
+}

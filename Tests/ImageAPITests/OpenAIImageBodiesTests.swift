@@ -1,0 +1,55 @@
+import Foundation
+import XCTest
+@testable import ImageAPI
+
+/// The field lists are those of the `openai` Python SDK's models (`ImagesResponse`,
+/// `ImageGenPartialImageEvent`, `ImageGenCompletedEvent` and their `Usage`).
+final class OpenAIImageBodiesTests: XCTestCase {
+    private func object(_ value: some Encodable) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(JSON.encode(value))) as? [String: Any])
+    }
+
+    private let usage = ImageUsage(inputTokens: 1, outputTokens: 256)
+
+    func testPartialImageEventFields() throws {
+        let event = try object(PartialImageEvent(b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8", imageIndex: 0))
+        for key in ["b64_json", "background", "created_at", "output_format", "partial_image_index", "quality", "size", "type"] {
+            XCTAssertNotNil(event[key], key)
+        }
+        XCTAssertEqual(event["type"] as? String, "image_generation.partial_image")
+        XCTAssertEqual(event["background"] as? String, "opaque")
+        XCTAssertEqual(event["output_format"] as? String, "png")
+    }
+
+    func testCompletedEventFields() throws {
+        let event = try object(CompletedImageEvent(b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0))
+        for key in ["b64_json", "background", "created_at", "output_format", "quality", "size", "type", "usage"] {
+            XCTAssertNotNil(event[key], key)
+        }
+        XCTAssertEqual(event["type"] as? String, "image_generation.completed")
+        let usage = try XCTUnwrap(event["usage"] as? [String: Any])
+        XCTAssertEqual(usage["input_tokens"] as? Int, 1)
+        XCTAssertEqual(usage["output_tokens"] as? Int, 256)
+        XCTAssertEqual(usage["total_tokens"] as? Int, 257)
+        let details = try XCTUnwrap(usage["input_tokens_details"] as? [String: Any])
+        XCTAssertEqual(details["image_tokens"] as? Int, 0)
+        XCTAssertEqual(details["text_tokens"] as? Int, 1)
+    }
+
+    func testImagesResponseFields() throws {
+        let body = try object(ImagesResponseBody(
+            created: 5, data: [.init(b64Json: "AA==")], quality: "high", size: "8x8", usage: usage))
+        for key in ["created", "data", "background", "output_format", "quality", "size", "usage"] {
+            XCTAssertNotNil(body[key], key)
+        }
+        let image = try XCTUnwrap((body["data"] as? [[String: Any]])?.first)
+        XCTAssertEqual(image["b64_json"] as? String, "AA==")
+        XCTAssertNil(image["url"], "absent fields are left out, not null")
+    }
+
+    func testQualityReported() {
+        XCTAssertEqual(ImageAPI.reportedQuality(nil), "high")
+        XCTAssertEqual(ImageAPI.reportedQuality("auto"), "high")
+        XCTAssertEqual(ImageAPI.reportedQuality("low"), "low")
+    }
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Trains the small VQGAN (vqgan.py) on the procedural dataset, then tokenizes the datasets.
+
+Recipe: a short plain auto-encoder warm-up, codebook initialised by k-means on encoder outputs,
+then straight-through VQ with a commitment loss (beta 0.25) and dead-code restarts (codes unused
+during the last 100 steps take the value of a random current encoder output). Loss: L1 + MSE
+on [0, 1] RGB, with pixels of the shape weighted 4x (the background is most of the image).
+
+Writes OUT/vqgan.pt, OUT/tokens_train.npz, OUT/tokens_heldout.npz and prints the reconstruction
+error and codebook usage on held-out images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import common  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from common import OUT, Clock, log, setup_torch
+import dataset
+from vqgan import VQGAN, VQGANConfig
+
+
+def batches_of(images, idx):
+    return torch.from_numpy(images[idx]).permute(0, 3, 1, 2).float() / 255.0
+
+
+def kmeans(x, k, iters=15, gen=None):
+    c = x[torch.randperm(len(x), generator=gen)[:k]].clone()
+    for _ in range(iters):
+        a = torch.cdist(x, c).argmin(1)
+        sums = torch.zeros_like(c).index_add_(0, a, x)
+        counts = torch.bincount(a, minlength=k).float()
+        empty = counts == 0
+        c = sums / counts.clamp(min=1)[:, None]
+        c[empty] = x[torch.randint(len(x), (int(empty.sum()),), generator=gen)]
+    return c
+
+
+def recon_loss(xh, x):
+    bg = torch.tensor(dataset.BACKGROUND, dtype=x.dtype).view(1, 3, 1, 1) / 255
+    w = 1 + 3 * ((x - bg).abs().amax(1, keepdim=True) > 0.05).float()
+    return ((xh - x).abs() * w).mean() + (((xh - x) ** 2) * w).mean()
+
+
+@torch.no_grad()
+def tokenize(model, images, bs=256):
+    out = []
+    for i in range(0, len(images), bs):
+        _, ids = model.encode(batches_of(images, np.arange(i, min(i + bs, len(images)))))
+        out.append(ids.view(len(ids), -1).to(torch.int16))
+    return torch.cat(out).numpy()
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--steps", type=int, default=800)
+    p.add_argument("--warmup", type=int, default=100, help="plain auto-encoder steps before k-means")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--tokenize", type=int, default=12000, help="training images to tokenize for ENAT (0: none, only the checkpoint)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--max-minutes", type=float, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true",
+                   help="continue from OUT/vqgan.pt (again: auto-encoder warm-up, k-means, VQ)")
+    a = p.parse_args()
+    setup_torch(a.seed)
+    gen = torch.Generator().manual_seed(a.seed)
+    images, _, _, _ = dataset.load(os.path.join(OUT, "data", "train.npz"))
+    held, _, _, _ = dataset.load(os.path.join(OUT, "data", "heldout.npz"))
+    cfg = VQGANConfig()
+    model = VQGAN(cfg)
+    if a.resume:
+        model.load_state_dict(torch.load(os.path.join(OUT, "vqgan.pt"), map_location="cpu")["state_dict"])
+        log("resumed from vqgan.pt")
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99))
+    clock = Clock()
+    rng = np.random.default_rng(a.seed)
+    usage = torch.zeros(cfg.n_embed)
+    step = 0
+    for step in range(a.steps):
+        frac = step / a.steps
+        for g in opt.param_groups:
+            g["lr"] = a.lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * frac)))
+        x = batches_of(images, rng.integers(0, len(images), a.batch))
+        z = model.encoder(x * 2 - 1)
+        if step < a.warmup:
+            xh = model.decoder(z)
+            loss = recon_loss(xh, x)
+            vq = torch.zeros(())
+        else:
+            if step == a.warmup:
+                with torch.no_grad():
+                    zs = torch.cat([model.encoder(batches_of(images, rng.integers(0, len(images), 64)) * 2 - 1)
+                                    .permute(0, 2, 3, 1).reshape(-1, cfg.z_channels) for _ in range(16)])
+                    model.quantize.embedding.weight.copy_(kmeans(zs, cfg.n_embed, gen=gen))
+                log(f"k-means codebook init from {len(zs)} vectors")
+            ids = model.quantize.codes(z.detach())
+            zq = model.quantize.lookup(ids)
+            vq = F.mse_loss(zq, z.detach()) + 0.25 * F.mse_loss(z, zq.detach())
+            xh = model.decoder(z + (zq - z).detach())
+            loss = recon_loss(xh, x) + vq
+            usage += torch.bincount(ids.flatten(), minlength=cfg.n_embed).float()
+            if (step - a.warmup) % 100 == 99:
+                dead = (usage == 0).nonzero().flatten()
+                if len(dead):
+                    with torch.no_grad():
+                        flat = z.detach().permute(0, 2, 3, 1).reshape(-1, cfg.z_channels)
+                        pick = flat[torch.randint(len(flat), (len(dead),), generator=gen)]
+                        model.quantize.embedding.weight[dead] = pick + 0.01 * torch.randn(pick.shape, generator=gen)
+                usage.zero_()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if step % 100 == 0:
+            log(f"step {step} loss {loss.item():.4f} vq {vq.item():.4f} {clock.minutes():.1f} min")
+        if clock.minutes() > a.max_minutes:
+            log(f"time cap at step {step}")
+            break
+    model.eval()
+    torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()}, os.path.join(OUT, "vqgan.pt"))
+    if a.tokenize == 0:
+        return
+    tok_train = tokenize(model, images[: a.tokenize])
+    tok_held = tokenize(model, held)
+    with torch.no_grad():
+        idx = np.arange(512)
+        xh = model.decode_ids(torch.from_numpy(tok_held[idx].astype(np.int64)).view(-1, 8, 8)).clamp(0, 1)
+        x = batches_of(held, idx)
+        mse = F.mse_loss(xh, x).item()
+        mae = (xh - x).abs().mean().item()
+    counts = np.bincount(tok_train.flatten().astype(np.int64), minlength=cfg.n_embed)
+    p_ = counts / counts.sum()
+    perplexity = float(np.exp(-(p_[p_ > 0] * np.log(p_[p_ > 0])).sum()))
+    stats = {"steps": step + 1, "minutes": round(clock.minutes(), 1), "heldout_mse": mse,
+             "heldout_psnr_db": 10 * np.log10(1 / mse), "heldout_mae_255": mae * 255,
+             "codes_used": int((counts > 0).sum()), "codebook_size": cfg.n_embed, "code_perplexity": perplexity}
+    log(json.dumps(stats))
+    json.dump(stats, open(os.path.join(OUT, "vqgan_stats.json"), "w"), indent=1)
+    np.savez(os.path.join(OUT, "tokens_train.npz"), tokens=tok_train)  # rows = the first images of train.npz
+    np.savez(os.path.join(OUT, "tokens_heldout.npz"), tokens=tok_held)
+    # A before/after strip for a look: 16 held-out images over their reconstructions.
+    from PIL import Image
+    top = np.concatenate(list(held[:16]), axis=1)
+    bottom = np.concatenate(list((xh[:16].permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)), axis=1)
+    Image.fromarray(np.concatenate([top, bottom], axis=0)).save(os.path.join(OUT, "vqgan_recon.png"))
+
+
+if __name__ == "__main__":
+    main()
