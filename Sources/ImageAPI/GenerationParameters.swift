@@ -18,6 +18,8 @@ struct GenerationParameters: Sendable {
     var maskTemperature: Double?
     var sampleTemperature: Double?
     var preview: String?
+    /// 0-based steps that get a frame (jobs only; the OpenAI endpoint derives them from `partial_images`).
+    var previewSteps: [Int]? = nil
 
     /// A validated request template (the seed varies per image).
     struct Resolved: Sendable {
@@ -26,6 +28,7 @@ struct GenerationParameters: Sendable {
         var settings: SamplerSettings
         var seed: UInt64
         var preview: PreviewMode?
+        var previewSteps: Set<Int>?
         var promptTokens: Int
 
         /// The scheduler request of the `index`-th image (seed + index).
@@ -94,9 +97,16 @@ struct GenerationParameters: Sendable {
             }
             previewMode = mode
         }
+        var frameSteps: Set<Int>?
+        if let previewSteps {
+            if let bad = previewSteps.first(where: { !(0..<settings.steps).contains($0) }) {
+                throw APIError.invalid("preview_steps", "'preview_steps' are 0-based steps below 'steps' (\(settings.steps)); got \(bad).")
+            }
+            frameSteps = Set(previewSteps)
+        }
         return Resolved(
             model: model, condition: condition, settings: settings, seed: seed ?? UInt64.random(in: .min ... .max),
-            preview: previewMode, promptTokens: promptTokens)
+            preview: previewMode, previewSteps: frameSteps, promptTokens: promptTokens)
     }
 
     /// The named model; without a name, the class model that knows the prompt as a class (or is
@@ -137,7 +147,7 @@ extension GenerationParameters {
         self.init(
             model: body.model, text: texts.first, classLabel: body.classLabel, seed: body.seed, steps: body.steps,
             guidanceScale: body.guidanceScale, maskTemperature: body.maskTemperature,
-            sampleTemperature: body.sampleTemperature, preview: body.preview)
+            sampleTemperature: body.sampleTemperature, preview: body.preview, previewSteps: body.previewSteps)
     }
 }
 

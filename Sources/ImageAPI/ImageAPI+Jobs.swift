@@ -34,7 +34,7 @@ extension ImageAPI {
         case .png: preview = resolved.preview ?? .none
         case nil: preview = resolved.preview ?? .mosaic
         }
-        let job = try submitAll([resolved.request(index: 0, preview: preview, previewSteps: nil, deadline: requestDeadline)])[0]
+        let job = try submitAll([resolved.request(index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline)])[0]
         guard let format else {
             return Self.json(
                 JobStatusBody(job: job), status: .accepted, headers: [("Location", "/v1/jobs/\(job.id)"), ("X-Job-Id", job.id)])

@@ -82,10 +82,13 @@ struct JobBody: StrictRequestBody, Sendable {
     var maskTemperature: Double?
     var sampleTemperature: Double?
     var preview: String?
+    /// 0-based steps that get a preview frame (all when absent).
+    var previewSteps: [Int]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, `class`, caption, seed, steps, preview
         case classLabel = "class_label"
+        case previewSteps = "preview_steps"
         case guidanceScale = "guidance_scale"
         case maskTemperature = "mask_temperature"
         case sampleTemperature = "sample_temperature"
@@ -107,6 +110,7 @@ struct JobBody: StrictRequestBody, Sendable {
         maskTemperature = try fields.double("mask_temperature")
         sampleTemperature = try fields.double("sample_temperature")
         preview = try fields.string("preview")
+        previewSteps = try fields.ints("preview_steps")
     }
 
     /// Reads the same parameters from a query string (`GET /v1/jobs/new?model=..&class=..`), with
@@ -143,6 +147,14 @@ struct JobBody: StrictRequestBody, Sendable {
             case .guidanceScale: guidanceScale = try number()
             case .maskTemperature: maskTemperature = try number()
             case .sampleTemperature: sampleTemperature = try number()
+            case .previewSteps:
+                // A comma-separated list: `preview_steps=0,3,7`.
+                previewSteps = try value.split(separator: ",", omittingEmptySubsequences: false).map { part throws(APIError) -> Int in
+                    guard let step = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                        throw APIError.invalid(item.name, "'preview_steps' must be comma-separated integers; got '\(value)'.", code: "invalid_type")
+                    }
+                    return step
+                }
             }
         }
     }

@@ -28,6 +28,11 @@ struct JSONFields {
         self.fields = fields
     }
 
+    /// Fields already known to be allowed (an element of an array, read with the same rules).
+    private init(unchecked fields: [String: Any]) {
+        self.fields = fields
+    }
+
     private func value(_ key: String) -> Any? {
         guard let value = fields[key], !(value is NSNull) else { return nil }
         return value
@@ -56,6 +61,18 @@ struct JSONFields {
             throw typeError(key, "an array of strings")
         }
         return texts
+    }
+
+    /// An array of integers (every element checked like `int`).
+    func ints(_ key: String) throws(APIError) -> [Int]? {
+        guard let value = value(key) else { return nil }
+        guard let list = value as? [Any] else { throw typeError(key, "an array of integers") }
+        return try list.enumerated().map { (index, element) throws(APIError) -> Int in
+            guard let value = try JSONFields(unchecked: ["\(key)[\(index)]": element]).int("\(key)[\(index)]") else {
+                throw typeError(key, "an array of integers")
+            }
+            return value
+        }
     }
 
     func bool(_ key: String) throws(APIError) -> Bool? {

@@ -57,6 +57,23 @@ final class GenerationParametersTests: XCTestCase {
         XCTAssertEqual(param(.init(text: (String(repeating: "a", count: 1001), "prompt"))), "prompt")
     }
 
+    func testPreviewStepsAreZeroBasedAndBelowSteps() throws {
+        var parameters = GenerationParameters(classLabel: 0, steps: 4)
+        parameters.previewSteps = [0, 3, 3]
+        XCTAssertEqual(try resolve(parameters).previewSteps, [0, 3])
+        parameters.previewSteps = [4]
+        XCTAssertEqual(param(parameters), "preview_steps")
+        parameters.previewSteps = [-1]
+        XCTAssertEqual(param(parameters), "preview_steps")
+        XCTAssertNil(try resolve(.init(classLabel: 0)).previewSteps, "every step when absent")
+
+        let query = try JobBody(query: [("class", "red circle"), ("preview_steps", "0, 2")])
+        XCTAssertEqual(query.previewSteps, [0, 2])
+        XCTAssertThrowsError(try JobBody(query: [("preview_steps", "0,x")])) {
+            XCTAssertEqual(($0 as? APIError)?.param, "preview_steps")
+        }
+    }
+
     func testJobBodyTakesOneTextField() {
         var body = JobBody()
         body.prompt = "a"

@@ -137,6 +137,14 @@ final class ImageAPILiveTests: XCTestCase {
         }
         XCTAssertEqual(steps, [1, 2, 3, 4])
 
+        let chosen = try WireClient.request(
+            port: live.port, "GET", "/v1/jobs/new?class_label=2&preview_steps=0,2", headers: [("Accept", "text/event-stream")])
+        let framed = parseSSE(chosen.text).filter { $0.event == "progress" }.compactMap { event -> Int? in
+            let data = try? JSONSerialization.jsonObject(with: Data(event.data.utf8)) as? [String: Any]
+            return data?["image"] != nil ? data?["step"] as? Int : nil
+        }
+        XCTAssertEqual(framed, [1, 3], "frames only after the chosen 0-based steps")
+
         let ndjson = try WireClient.request(port: live.port, "POST", "/v1/jobs?stream=ndjson", body: #"{"prompt": "red circle", "preview": "mosaic"}"#)
         XCTAssertEqual(ndjson.header("Content-Type"), "application/x-ndjson")
         let lines = ndjson.text.split(separator: "\n")

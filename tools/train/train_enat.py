@@ -91,6 +91,7 @@ def main():
     p.add_argument("--drop-prob", type=float, default=0.1)
     p.add_argument("--ema", type=float, default=0.998)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue from OUT/enat_<kind>.pt (its EMA weights)")
     a = p.parse_args()
     setup_torch(a.seed)
     gen = torch.Generator().manual_seed(a.seed + 1)
@@ -105,6 +106,13 @@ def main():
         tok = CLIPTokenizer(VOCAB)
         ids_all = torch.tensor([tok.encode_padded(c) for c in captions[:N]], dtype=torch.long)
         empty_ids = torch.tensor(tok.encode_padded(""), dtype=torch.long)
+    out = os.path.join(OUT, f"enat_{a.kind}.pt")
+    done_steps = 0
+    if a.resume:
+        ck = torch.load(out, map_location="cpu")
+        model.load_state_dict(ck["state_dict"])
+        done_steps = ck["meta"]["steps"]
+        log(f"resumed from {out} after {done_steps} steps")
     ema = copy.deepcopy(model).eval()
     for q in ema.parameters():
         q.requires_grad_(False)
@@ -156,14 +164,13 @@ def main():
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         with torch.no_grad():
-            d = min(a.ema, (1 + step) / (10 + step))
+            d = a.ema if a.resume else min(a.ema, (1 + step) / (10 + step))
             for pe, pm_ in zip(ema.parameters(), model.parameters()):
                 pe.mul_(d).add_(pm_.detach(), alpha=1 - d)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if step % 100 == 0:
             log(f"step {step} loss {running:.3f} lr {lr:.2e} {clock.minutes():.1f} min")
-    out = os.path.join(OUT, f"enat_{a.kind}.pt")
-    meta = {"enat": cfg.to_dict(), "steps": step + 1, "minutes": round(clock.minutes(), 1), "loss": running}
+    meta = {"enat": cfg.to_dict(), "steps": done_steps + step + 1, "minutes": round(clock.minutes(), 1), "loss": running}
     if a.kind == "caption":
         meta["text"] = model.text.config.to_dict()
     torch.save({"meta": meta, "state_dict": ema.state_dict()}, out)
