@@ -1,6 +1,6 @@
 """ENAT transformer in PyTorch: the official computation (../shared/spec/enat-model.md), with the
 official state_dict key names the Swift `ENATWeights` reads, plus the caption-conditioned variant
-of /work/plan/interfaces.md ("Caption-conditioned ENAT").
+of the README ("Captions: ... caption-conditioned ENAT").
 
 Class model: condition `c = y_embedder.embedding_table[label]` (row `num_classes` = unconditional).
 Caption model (`num_classes == 0`, `text_width > 0`): a CLIP text tower gives `last_hidden_state`

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the model bundles (format of /work/plan/interfaces.md, read by Sources/ModelBundle):
+"""Writes the model bundles (the bundle format of the README, read by Sources/ModelBundle):
 
 Transformer weights are stored as F16 (half the size; evaluate.py judges the F16-rounded
 weights, so its figures are those of the served model); the VQGAN stays F32.

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes `Tests/ENATTests/Fixtures/caption_enat_tiny.safetensors`: a forward golden file of the
-caption-conditioned ENAT (/work/plan/interfaces.md, and `enat.py` here) with seeded random
+caption-conditioned ENAT (README, "Captions", and `enat.py` here) with seeded random
 weights, for the Swift parity test.
 
 Layout (as `../shared/golden/enat_tiny.safetensors`):
@@ -147,7 +147,7 @@ def main() -> int:
     config = ENAT_CFG.to_dict()
     config["text_encoder"] = {k: v for k, v in TEXT.to_dict().items() if k not in ("bos_token_id", "pad_token_id")}
     meta = {"config": json.dumps(config), "captions": json.dumps(CAPTIONS),
-            "note": "caption ENAT (interfaces.md); text weights under text_model.*; reuse uses prev = (expect.prev.feat, ids_prev == mask)"}
+            "note": "caption ENAT (README, Captions); text weights under text_model.*; reuse uses prev = (expect.prev.feat, ids_prev == mask)"}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     save_file(t, args.out, metadata=meta)
     print(f"wrote {args.out} ({os.path.getsize(args.out)} bytes)")
