@@ -11,6 +11,10 @@ public final class ENATTransformer {
     public let weights: ENATWeights
     public var config: ENATConfiguration { weights.config }
 
+    /// Dispatch workers for the element-wise passes (norms, modulation, GELU, softmax) between
+    /// GEMMs, while OpenBLAS's own threads are idle.
+    public var elementwiseThreads: Int = 2
+
     /// adaLN modulations per label, `[depth, 8D]`: a function of the label only, so computed once.
     private var modulationCache: [Int: FloatBuffer] = [:]
     private static let modulationCacheLimit = 256
@@ -112,8 +116,12 @@ public final class ENATTransformer {
         let c = config, d = c.hiddenSize
         let w = weights
 
+        // Labels' modulations: the missing ones in one GEMM per block; the buffers are held
+        // here so that no cache eviction can free them during this forward.
+        let labelModulations = modulations(for: items.compactMap { $0.text == nil ? $0.label : nil })
         for index in plans.indices {
-            plans[index].modulation = items[index].text.map { UnsafePointer($0.modulations.pointer) } ?? modulations(for: items[index].label)
+            plans[index].modulation = items[index].text.map { UnsafePointer($0.modulations.pointer) }
+                ?? UnsafePointer(labelModulations[items[index].label]!.pointer)
         }
         let encoderRows = plans.last.map { $0.encoderStart + $0.new.count } ?? 0
         let contextRows = plans.last.map { $0.contextStart + $0.old.count } ?? 0
@@ -142,7 +150,7 @@ public final class ENATTransformer {
                 Segment(selfStart: $0.encoderStart, selfCount: $0.new.count, contextStart: $0.contextStart, contextCount: $0.old.count, modulation: $0.modulation)
             }.enumerated().map { $1.with(text: items[$0].text) }
             let normalized = contextNorm.reserve(contextRows * d)
-            layerNorm(ctx, rows: contextRows, dim: d, eps: 1e-6, into: normalized)
+            parallelLayerNorm(ctx, rows: contextRows, into: normalized)
             for k in 0..<c.encoderDepth {
                 runBlock(k, tokens: enc, rows: encoderRows, normalizedContext: normalized, contextRows: contextRows, segments: segments)
             }
@@ -169,7 +177,7 @@ public final class ENATTransformer {
                 Segment(selfStart: $0.decoderStart, selfCount: $0.masked.count, contextStart: $0.visibleStart, contextCount: $0.visible.count, modulation: $0.modulation)
             }.enumerated().map { $1.with(text: items[$0].text) }
             let normalized = contextNorm.reserve(visibleRows * d)
-            layerNorm(vis, rows: visibleRows, dim: d, eps: 1e-6, into: normalized)
+            parallelLayerNorm(vis, rows: visibleRows, into: normalized)
             for k in c.encoderDepth..<c.depth {
                 runBlock(k, tokens: dec, rows: decoderRows, normalizedContext: normalized, contextRows: visibleRows, segments: segments)
             }
@@ -246,27 +254,42 @@ public final class ENATTransformer {
         let h = hidden.reserve(rows * config.mlpHidden)
         layerNorm(z, rows: rows, dim: d, eps: 1e-6, weight: w.prevNorm.weight.pointer, bias: w.prevNorm.bias.pointer, into: n)
         apply(w.prevFC1, n, rows: rows, into: h)
-        Activation.geluTanh(h, count: rows * config.mlpHidden)
+        Activation.geluTanh(h, count: rows * config.mlpHidden, threads: elementwiseThreads)
         apply(w.prevFC2, h, rows: rows, into: n)
         for i in 0..<(rows * d) { z[i] += n[i] }
     }
 
-    /// The modulation vectors `[depth, 8D]` of a label: `adaLN_modulation.1(SiLU(c))` per block.
-    func modulations(for label: Int) -> UnsafePointer<Float> {
-        if let cached = modulationCache[label] { return UnsafePointer(cached.pointer) }
-        let d = config.hiddenSize
-        if modulationCache.count >= Self.modulationCacheLimit { modulationCache.removeAll(keepingCapacity: true) }
-        let condition = FloatBuffer(count: d)
-        // `plan` admits labels only on class models, which have the table.
-        condition.pointer.update(from: weights.classEmbeddings!.pointer + label * d, count: d)
-        Activation.silu(condition.pointer, count: d)
-        let result = FloatBuffer(count: config.depth * 8 * d)
-        for (k, block) in weights.blocks.enumerated() {
-            apply(block.adaLN, condition.pointer, rows: 1, into: result.pointer + k * 8 * d)
+    /// The modulation vectors `[depth, 8D]` of each label: `adaLN_modulation.1(SiLU(c))` per
+    /// block. Labels not cached yet are computed together, one GEMM per block (each block's
+    /// adaLN weights are 8D x D: read once for all new labels instead of once per label).
+    func modulations(for labels: [Int]) -> [Int: FloatBuffer] {
+        var result: [Int: FloatBuffer] = [:]
+        var missing: [Int] = []
+        for label in labels where result[label] == nil {
+            if let cached = modulationCache[label] { result[label] = cached } else if !missing.contains(label) { missing.append(label) }
         }
-        modulationCache[label] = result
-        return UnsafePointer(result.pointer)
+        guard !missing.isEmpty else { return result }
+        let d = config.hiddenSize, n = missing.count
+        if modulationCache.count + n > Self.modulationCacheLimit { modulationCache.removeAll(keepingCapacity: true) }
+        let condition = FloatBuffer(count: n * d)
+        for (row, label) in missing.enumerated() {
+            // `plan` admits labels only on class models, which have the table.
+            (condition.pointer + row * d).update(from: weights.classEmbeddings!.pointer + label * d, count: d)
+        }
+        Activation.silu(condition.pointer, count: n * d)
+        let buffers = missing.map { _ in FloatBuffer(count: config.depth * 8 * d) }
+        let blockOutput = FloatBuffer(count: n * 8 * d)
+        for (k, block) in weights.blocks.enumerated() {
+            apply(block.adaLN, condition.pointer, rows: n, into: blockOutput.pointer)
+            for row in 0..<n { (buffers[row].pointer + k * 8 * d).update(from: blockOutput.pointer + row * 8 * d, count: 8 * d) }
+        }
+        for (label, buffer) in zip(missing, buffers) {
+            modulationCache[label] = buffer
+            result[label] = buffer
+        }
+        return result
     }
+
 
     /// One item's rows inside a block's concatenated inputs.
     struct Segment {
@@ -295,10 +318,9 @@ public final class ENATTransformer {
         let shift2 = 5 * d, scale2 = 6 * d, gate2 = 7 * d
 
         let h = normed.reserve(rows * d)
-        layerNorm(x, rows: rows, dim: d, eps: 1e-6, into: h)
-        for s in segments {
+        forSegmentRows(segments, rows: rows, context: false) { s, range in
             let m = s.modulation + k * 8 * d
-            modulate(h + s.selfStart * d, rows: s.selfCount, dim: d, shift: m + shift1, scale: m + scale1)
+            normalizeModulate(x + range.lowerBound * d, rows: range.count, dim: d, shift: m + shift1, scale: m + scale1, into: h + range.lowerBound * d)
         }
         let qkv = queries.reserve(rows * 3 * d)  // rows of [q | k | v]
         apply(block.queryKeyValue, h, rows: rows, into: qkv)
@@ -306,11 +328,12 @@ public final class ENATTransformer {
         var contextKV: UnsafeMutablePointer<Float>? = nil
         if contextRows > 0 {
             // The context's layer norm is shared by all blocks; its modulation is not.
+            // Every context row belongs to one segment: modulated out of place, no copy first.
             let cn = normedContext.reserve(contextRows * d)
-            cn.update(from: normalizedContext, count: contextRows * d)
-            for s in segments where s.contextCount > 0 {
+            forSegmentRows(segments, rows: contextRows, context: true) { s, range in
                 let m = s.modulation + k * 8 * d
-                modulate(cn + s.contextStart * d, rows: s.contextCount, dim: d, shift: m + shiftContext, scale: m + scaleContext)
+                let offset = range.lowerBound * d
+                modulate(normalizedContext + offset, rows: range.count, dim: d, shift: m + shiftContext, scale: m + scaleContext, into: cn + offset)
             }
             let ckv = contextKeyValues.reserve(contextRows * 2 * d)
             apply(block.kvContext, cn, rows: contextRows, into: ckv)
@@ -342,33 +365,53 @@ public final class ENATTransformer {
         let a = attended.reserve(rows * d)
         var largest = 0
         for (index, s) in segments.enumerated() { largest = max(largest, s.selfCount * (s.selfCount + contextCounts[index])) }
-        let scoreBuffer = scores.reserve(largest)
+        let scoreBuffer = scores.reserve(largest * config.numHeads)
         for (index, s) in segments.enumerated() where s.selfCount > 0 {
             let contextCount = contextCounts[index]
-            attention(
+            multiHeadAttention(
                 queries: qkv + s.selfStart * 3 * d, rows: s.selfCount, queryStride: 3 * d,
                 context: contextKV.map { UnsafePointer($0 + contextStarts[index] * 2 * d) }, contextRows: contextCount, contextStride: 2 * d,
                 selfKeyValues: qkv + s.selfStart * 3 * d + d, selfRows: s.selfCount, selfStride: 3 * d,
                 heads: config.numHeads, headDim: config.headDim,
-                scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d)
+                scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d, threads: elementwiseThreads)
             operationCount += 4 * Double(s.selfCount) * Double(s.selfCount + contextCount) * Double(d)
         }
         apply(block.proj, a, rows: rows, into: h)
-        for s in segments {
-            addGated(h + s.selfStart * d, gate: s.modulation + k * 8 * d + gate1, rows: s.selfCount, dim: d, into: x + s.selfStart * d)
-        }
-
-        layerNorm(x, rows: rows, dim: d, eps: 1e-6, into: h)
-        for s in segments {
+        // Gated residual, then norm2 and its modulation, in one pass over each row.
+        forSegmentRows(segments, rows: rows, context: false) { s, range in
             let m = s.modulation + k * 8 * d
-            modulate(h + s.selfStart * d, rows: s.selfCount, dim: d, shift: m + shift2, scale: m + scale2)
+            let offset = range.lowerBound * d
+            addGated(h + offset, gate: m + gate1, rows: range.count, dim: d, into: x + offset)
+            normalizeModulate(x + offset, rows: range.count, dim: d, shift: m + shift2, scale: m + scale2, into: h + offset)
         }
         let f = hidden.reserve(rows * hiddenWidth)
         apply(block.fc1, h, rows: rows, into: f)
-        Activation.geluTanh(f, count: rows * hiddenWidth)
+        Activation.geluTanh(f, count: rows * hiddenWidth, threads: elementwiseThreads)
         apply(block.fc2, f, rows: rows, into: h)
-        for s in segments {
-            addGated(h + s.selfStart * d, gate: s.modulation + k * 8 * d + gate2, rows: s.selfCount, dim: d, into: x + s.selfStart * d)
+        forSegmentRows(segments, rows: rows, context: false) { s, range in
+            let offset = range.lowerBound * d
+            addGated(h + offset, gate: s.modulation + k * 8 * d + gate2, rows: range.count, dim: d, into: x + offset)
+        }
+    }
+
+    /// Runs `body` on the rows of each segment (self rows, or context rows), the rows split over
+    /// the element-wise workers; a range never straddles two segments.
+    private func forSegmentRows(_ segments: [Segment], rows: Int, context: Bool, _ body: (Segment, Range<Int>) -> Void) {
+        Parallel.ranges(rows, threads: elementwiseThreads, elementsPerItem: config.hiddenSize) { range in
+            for s in segments {
+                let start = context ? s.contextStart : s.selfStart, count = context ? s.contextCount : s.selfCount
+                let lower = max(range.lowerBound, start), upper = min(range.upperBound, start + count)
+                if lower < upper { body(s, lower..<upper) }
+            }
+        }
+    }
+
+    /// `LN(x, 1e-6)` without affine, rows split over the element-wise workers.
+    private func parallelLayerNorm(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
+        let d = config.hiddenSize
+        Parallel.ranges(rows, threads: elementwiseThreads, elementsPerItem: d) { range in
+            let offset = range.lowerBound * d
+            layerNorm(x + offset, rows: range.count, dim: d, eps: 1e-6, into: output + offset)
         }
     }
 }
@@ -376,9 +419,34 @@ public final class ENATTransformer {
 /// `x = x * (1 + scale) + shift` on each row.
 @inline(__always)
 func modulate(_ x: UnsafeMutablePointer<Float>, rows: Int, dim: Int, shift: UnsafePointer<Float>, scale: UnsafePointer<Float>) {
+    modulate(x, rows: rows, dim: dim, shift: shift, scale: scale, into: x)
+}
+
+/// `y = x * (1 + scale) + shift` on each row (`x` and `y` may be the same memory).
+@inline(__always)
+func modulate(
+    _ x: UnsafePointer<Float>, rows: Int, dim: Int, shift: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+    into y: UnsafeMutablePointer<Float>
+) {
     for r in 0..<rows {
-        let row = x + r * dim
-        for i in 0..<dim { row[i] = row[i] * (1 + scale[i]) + shift[i] }
+        let xr = x + r * dim, yr = y + r * dim
+        for i in 0..<dim { yr[i] = xr[i] * (1 + scale[i]) + shift[i] }
+    }
+}
+
+/// `y = modulate(LN(x, 1e-6, no affine), shift, scale)` on each row in one pass: the same
+/// operations, in the same order, as the layer norm followed by `modulate`.
+@inline(__always)
+func normalizeModulate(
+    _ x: UnsafePointer<Float>, rows: Int, dim: Int, shift: UnsafePointer<Float>, scale: UnsafePointer<Float>,
+    into y: UnsafeMutablePointer<Float>
+) {
+    for r in 0..<rows {
+        let xr = x + r * dim, yr = y + r * dim
+        let mean = vectorSum(xr, count: dim) / Float(dim)
+        let sq = vectorSquaredDeviation(xr, count: dim, mean: mean)
+        let inv = 1 / (sq / Float(dim) + 1e-6).squareRoot()
+        for i in 0..<dim { yr[i] = ((xr[i] - mean) * inv) * (1 + scale[i]) + shift[i] }
     }
 }
 

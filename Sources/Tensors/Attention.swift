@@ -73,3 +73,55 @@ public func causalSelfAttention(
             c: output + h * headDim, ldc: outputStride)
     }
 }
+
+/// `attention` with the heads' score matrices side by side: the score GEMMs of all heads run
+/// first, then ONE softmax pass over every head's rows (split over `threads` Dispatch workers
+/// while BLAS is idle), then the value GEMMs. Same results as `attention`.
+public func multiHeadAttention(
+    queries: UnsafePointer<Float>, rows: Int, queryStride: Int,
+    context: UnsafePointer<Float>?, contextRows: Int, contextStride: Int,
+    selfKeyValues: UnsafePointer<Float>, selfRows: Int, selfStride: Int,
+    heads: Int, headDim: Int,
+    scores: UnsafeMutablePointer<Float>,  // at least heads * rows * (contextRows + selfRows)
+    into output: UnsafeMutablePointer<Float>, outputStride: Int,
+    threads: Int
+) {
+    let width = heads * headDim
+    let total = contextRows + selfRows
+    guard rows > 0, total > 0 else { return }
+    let scale = 1 / Float(headDim).squareRoot()
+    let perHead = rows * total
+    for h in 0..<heads {
+        let q = queries + h * headDim, s = scores + h * perHead
+        if let context, contextRows > 0 {
+            BLAS.gemm(
+                transposeB: true, m: rows, n: contextRows, k: headDim, alpha: scale,
+                a: q, lda: queryStride, b: context + h * headDim, ldb: contextStride,
+                c: s, ldc: total)
+        }
+        if selfRows > 0 {
+            BLAS.gemm(
+                transposeB: true, m: rows, n: selfRows, k: headDim, alpha: scale,
+                a: q, lda: queryStride, b: selfKeyValues + h * headDim, ldb: selfStride,
+                c: s + contextRows, ldc: total)
+        }
+    }
+    softmaxRows(scores, rows: heads * rows, cols: total, threads: threads)
+    for h in 0..<heads {
+        let s = scores + h * perHead, o = output + h * headDim
+        var beta: Float = 0
+        if let context, contextRows > 0 {
+            BLAS.gemm(
+                m: rows, n: headDim, k: contextRows,
+                a: s, lda: total, b: context + width + h * headDim, ldb: contextStride,
+                c: o, ldc: outputStride)
+            beta = 1
+        }
+        if selfRows > 0 {
+            BLAS.gemm(
+                m: rows, n: headDim, k: selfRows,
+                a: s + contextRows, lda: total, b: selfKeyValues + width + h * headDim, ldb: selfStride,
+                beta: beta, c: o, ldc: outputStride)
+        }
+    }
+}

@@ -37,7 +37,8 @@ public func vectorMax(_ x: UnsafePointer<Float>, count: Int) -> Float {
     var i = 0
     let raw = UnsafeRawPointer(x)
     while i + 16 <= count {
-        accumulator = pointwiseMax(accumulator, raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self))
+        let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+        accumulator.replace(with: v, where: v .> accumulator)
         i += 16
     }
     var result = accumulator.max()
