@@ -49,7 +49,7 @@ extension BundleConfiguration {
             }
         case .caption:
             guard let textEncoder else { throw fail("a caption model needs a text_encoder configuration") }
-            if let problem = textEncoder.problem { throw fail(problem) }
+            do { try textEncoder.validate() } catch { throw fail("text_encoder: \(error)") }
             guard files.textEncoder != nil else { throw fail("a caption model needs files.text_encoder") }
             guard files.vocabulary != nil else { throw fail("a caption model needs files.vocabulary") }
             guard classNames.isEmpty else { throw fail("a caption model has no class_names") }

@@ -122,19 +122,10 @@ extension LoadedModel {
             shapes: ENATWeights.expectedCaptionKeys(configuration.transformer, textWidth: text.hiddenSize), seed: seed)
         let vqgan = RandomArchive(
             shapes: VQGANDecoder.parameterShapes(configuration.vqgan).map { ($0.name, $0.shape) }, seed: seed &+ 1)
-        let textEncoder = RandomArchive(shapes: CLIPTextWeights.expectedKeys(clipConfiguration(text)), seed: seed &+ 2)
+        let textEncoder = RandomArchive(shapes: CLIPTextWeights.expectedKeys(text), seed: seed &+ 2)
         return try assembleCaption(
             configuration: configuration, id: configuration.id, source: "random weights (seed \(seed))", vocabulary: vocabulary,
             transformer: transformer, vqgan: vqgan, textEncoder: textEncoder)
-    }
-
-    /// The bundle's `text_encoder` object as the CLIP module's configuration.
-    static func clipConfiguration(_ text: TextEncoderConfiguration) -> CLIPTextConfiguration {
-        CLIPTextConfiguration(
-            vocabSize: text.vocabSize, hiddenSize: text.hiddenSize, intermediateSize: text.intermediateSize,
-            numHiddenLayers: text.numHiddenLayers, numAttentionHeads: text.numAttentionHeads,
-            maxPositionEmbeddings: text.maxPositionEmbeddings, layerNormEps: text.layerNormEps, hiddenAct: text.hiddenAct,
-            eosTokenId: text.eosTokenId)
     }
 
     /// Builds a caption model's parts from archives with official and Hugging Face key names.
@@ -142,10 +133,9 @@ extension LoadedModel {
         configuration: BundleConfiguration, id: String, source: String, vocabulary: BPEVocabulary,
         transformer: any TensorArchive, vqgan: any TensorArchive, textEncoder: any TensorArchive
     ) throws(ModelBundleError) -> LoadedModel {
-        guard let text = configuration.textEncoder else {
+        guard let clip = configuration.textEncoder else {
             throw .invalidConfiguration(file: source, reason: "a caption model needs a text_encoder configuration")
         }
-        let clip = clipConfiguration(text)
         do {
             try clip.validate()
         } catch {
