@@ -217,7 +217,7 @@ public final class ENATTransformer {
             for r in 0..<logitRows { (logits + r * v).update(from: w.mlmBias.pointer, count: v) }
             BLAS.gemm(
                 transposeB: true, m: logitRows, n: v, k: d,
-                a: h, lda: d, b: w.wordEmbeddings.pointer, ldb: d, beta: 1, c: logits, ldc: v)
+                a: h, lda: d, b: w.wordEmbeddings.pointer, ldb: d, beta: 1, c: logits, ldc: v, weightB: true)
             operationCount += 2 * Double(logitRows) * Double(d) * Double(v)
         }
         return plans.map {

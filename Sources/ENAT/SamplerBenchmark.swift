@@ -9,6 +9,10 @@ public enum SamplerBenchmark {
         public let secondsPerImage: Double
         /// Operations per image (2 per multiply-add) issued by the transformer.
         public let operationsPerImage: Double
+        /// OpenBLAS alone on the same calls, replayed right after (`GEMMTrace`): the linear
+        /// layers (weights times activations) and every GEMM (attention products too).
+        public let linearGEMMSecondsPerImage: Double
+        public let allGEMMSecondsPerImage: Double
         public var gflops: Double { operationsPerImage / secondsPerImage / 1e9 }
     }
 
@@ -20,7 +24,8 @@ public enum SamplerBenchmark {
 
     /// Samples `batch` images together, `repetitions` times, with labels not seen before so that
     /// each request pays for its own conditioning; the shared unconditional first step is warm,
-    /// as on a running server.
+    /// as on a running server. Then replays the GEMM calls of the timed runs through OpenBLAS
+    /// alone, so that the engine's overhead over its GEMMs is measured in the same run.
     public static func run(
         sampler: ENATSampler, settings: SamplerSettings, batch: Int, repetitions: Int = 1, firstLabel: Int = 0
     ) throws -> Result {
@@ -28,18 +33,23 @@ public enum SamplerBenchmark {
         _ = try sampler.step([sampler.makeRun(label: config.numClasses - 1, settings: settings, seed: 0)])  // warm-up
         var label = firstLabel
         var elapsed = 0.0, operations = 0.0
-        for repetition in 0..<repetitions {
-            let runs = try (0..<batch).map { index -> SamplingRun in
-                defer { label = (label + 1) % config.numClasses }
-                return try sampler.makeRun(label: label, settings: settings, seed: UInt64(repetition * batch + index))
+        let (_, trace) = try GEMMTrace.record {
+            for repetition in 0..<repetitions {
+                let runs = try (0..<batch).map { index -> SamplingRun in
+                    defer { label = (label + 1) % config.numClasses }
+                    return try sampler.makeRun(label: label, settings: settings, seed: UInt64(repetition * batch + index))
+                }
+                let before = sampler.transformer.operationCount
+                let start = DispatchTime.now().uptimeNanoseconds
+                while runs.contains(where: { !$0.isFinished }) { _ = try sampler.step(runs) }
+                elapsed += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                operations += sampler.transformer.operationCount - before
             }
-            let before = sampler.transformer.operationCount
-            let start = DispatchTime.now().uptimeNanoseconds
-            while runs.contains(where: { !$0.isFinished }) { _ = try sampler.step(runs) }
-            elapsed += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            operations += sampler.transformer.operationCount - before
         }
         let images = Double(batch * repetitions)
-        return Result(batch: batch, secondsPerImage: elapsed / images, operationsPerImage: operations / images)
+        return Result(
+            batch: batch, secondsPerImage: elapsed / images, operationsPerImage: operations / images,
+            linearGEMMSecondsPerImage: GEMMTrace.replaySeconds(trace.linearLayerCalls) / images,
+            allGEMMSecondsPerImage: GEMMTrace.replaySeconds(trace.calls) / images)
     }
 }

@@ -17,6 +17,7 @@ public enum BLAS {
     }
 
     /// `C[m,n] = alpha * op(A) * op(B) + beta * C`, row-major with leading dimensions.
+    /// `weightB`: B is a model weight that outlives the call (what `GEMMTrace` replays in place).
     @inline(__always)
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false,
@@ -25,9 +26,16 @@ public enum BLAS {
         a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0,
-        c: UnsafeMutablePointer<Float>, ldc: Int
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        weightB: Bool = false
     ) {
         guard m > 0, n > 0 else { return }
+        if GEMMTrace.active != nil, k > 0 {
+            GEMMTrace.note(.init(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                alpha: alpha, beta: beta, a: UInt(bitPattern: a), b: UInt(bitPattern: b), c: UInt(bitPattern: c),
+                weightB: weightB))
+        }
         if k == 0 {
             // BLAS would only scale C; keep the semantics explicit.
             for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j] } }

@@ -31,6 +31,6 @@ public struct Linear: @unchecked Sendable {
             transposeB: true, m: rows, n: outFeatures, k: inFeatures,
             a: input, lda: inputStride ?? inFeatures,
             b: weight, ldb: inFeatures,
-            beta: beta, c: output, ldc: ldo)
+            beta: beta, c: output, ldc: ldo, weightB: true)
     }
 }

@@ -1,0 +1,45 @@
+import Tensors
+import XCTest
+
+final class GEMMTraceTests: XCTestCase {
+    func testRecordsShapesAndWeightOperandsAndReplaysOnScratchBuffers() {
+        let rows = 6, input = 5, output = 4
+        let x = (0..<(rows * input)).map { Float($0) / 10 }
+        let w = (0..<(output * input)).map { Float($0) / 7 }
+        var y = [Float](repeating: 0, count: rows * output)
+        var scores = [Float](repeating: 0, count: rows * rows)
+        x.withUnsafeBufferPointer { xp in
+            w.withUnsafeBufferPointer { wp in
+                let (_, trace) = GEMMTrace.record {
+                    y.withUnsafeMutableBufferPointer { yp in
+                        Linear(weight: wp.baseAddress!, bias: nil, inFeatures: input, outFeatures: output)
+                            .apply(xp.baseAddress!, rows: rows, into: yp.baseAddress!)
+                    }
+                    // An activation product (as attention's scores): x x^T.
+                    scores.withUnsafeMutableBufferPointer { sp in
+                        BLAS.gemm(
+                            transposeB: true, m: rows, n: rows, k: input, a: xp.baseAddress!, lda: input,
+                            b: xp.baseAddress!, ldb: input, c: sp.baseAddress!, ldc: rows)
+                    }
+                }
+                XCTAssertEqual(trace.calls.count, 2)
+                let linear = trace.calls[0], product = trace.calls[1]
+                XCTAssertEqual([linear.m, linear.n, linear.k, linear.ldb], [rows, output, input, input])
+                XCTAssertTrue(linear.weightB && linear.transposeB && !linear.transposeA)
+                XCTAssertEqual(linear.b, UInt(bitPattern: wp.baseAddress!))
+                XCTAssertFalse(product.weightB)
+                XCTAssertEqual(trace.linearLayerCalls.count, 1)
+
+                // The replay writes to scratch buffers, never to the traced outputs.
+                let (yBefore, scoresBefore) = (y, scores)
+                let seconds = GEMMTrace.replaySeconds(trace.calls, repetitions: 2)
+                XCTAssertTrue(seconds.isFinite && seconds >= 0)
+                XCTAssertEqual(y, yBefore)
+                XCTAssertEqual(scores, scoresBefore)
+            }
+        }
+        // Outside `record` nothing is noted: a new trace starts empty.
+        let (_, empty) = GEMMTrace.record {}
+        XCTAssertTrue(empty.calls.isEmpty)
+    }
+}
