@@ -93,7 +93,8 @@ struct ServeCommand: ParsableCommand {
         let scheduler = GenerationScheduler(models: models, configuration: configuration.schedulerConfiguration)
         scheduler.start()
         let api = ImageAPI(scheduler: scheduler, configuration: APIConfiguration(configuration, logger: logger))
-        let server = HTTPServer(configuration: configuration.httpServerConfiguration, handler: api.handler)
+        let server = HTTPServer(
+            configuration: configuration.httpServerConfiguration, onRejection: api.rejectionObserver, handler: api.handler)
         let port: Int
         do {
             port = try server.start()

@@ -315,6 +315,7 @@ final class Connection: @unchecked Sendable {
 
     /// Answers a refused request through the single error mapping, then closes.
     private func reject(_ error: HTTPRequestError) {
+        core.onRejection?(error, remoteAddress)
         let response = HTTPErrorResponse.make(for: error, retryAfterSeconds: configuration.retryAfterSeconds)
         var body: [UInt8] = []
         if case .bytes(let bytes) = response.body { body = bytes }

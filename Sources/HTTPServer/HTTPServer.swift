@@ -5,6 +5,11 @@ import Glibc
 /// should watch `RequestContext.isClientConnected` / `onClientDisconnect` to stop early.
 public typealias HTTPHandler = @Sendable (HTTPRequest, RequestContext) async -> HTTPResponse
 
+/// Told of every request the server refuses before a handler sees it (malformed, too large,
+/// too slow, server busy), with the peer's address: for metrics and logs, since no handler runs.
+/// Called on the connection's queue; keep it quick.
+public typealias HTTPRejectionObserver = @Sendable (HTTPRequestError, _ remoteAddress: String) -> Void
+
 /// An HTTP/1.1 server on POSIX sockets.
 ///
 /// ```swift
@@ -19,9 +24,12 @@ public final class HTTPServer: Sendable {
     public let configuration: HTTPServerConfiguration
     private let core: ServerCore
 
-    public init(configuration: HTTPServerConfiguration = .init(), handler: @escaping HTTPHandler) {
+    public init(
+        configuration: HTTPServerConfiguration = .init(), onRejection: HTTPRejectionObserver? = nil,
+        handler: @escaping HTTPHandler
+    ) {
         self.configuration = configuration
-        self.core = ServerCore(configuration: configuration, handler: handler)
+        self.core = ServerCore(configuration: configuration, onRejection: onRejection, handler: handler)
     }
 
     /// Binds, listens and starts accepting. Returns the bound port (the kernel's pick when the
@@ -79,11 +87,13 @@ final class ServerCore: Sendable {
 
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
+    let onRejection: HTTPRejectionObserver?
     private let state = Locked(State())
     private let acceptQueue = DispatchQueue(label: "enat-serve.http.accept")
 
-    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+    init(configuration: HTTPServerConfiguration, onRejection: HTTPRejectionObserver?, handler: @escaping HTTPHandler) {
         self.configuration = configuration
+        self.onRejection = onRejection
         self.handler = handler
     }
 

@@ -1,12 +1,19 @@
 import Foundation
 import Scheduler
 
-/// The API's own counters: requests by route and status, their durations, open streams.
+/// The API's own counters: requests by route and status, their durations, open streams, and
+/// the requests the HTTP layer refused before routing.
 final class HTTPMetrics: Sendable {
     private struct State {
         var requests: [Key: Int] = [:]
         var duration = Histogram(upperBounds: Histogram.secondsBounds)
         var openStreams = 0
+        var rejections: [RejectionKey: Int] = [:]
+    }
+
+    struct RejectionKey: Hashable, Sendable {
+        var reason: String
+        var code: Int
     }
 
     struct Key: Hashable, Sendable {
@@ -23,10 +30,14 @@ final class HTTPMetrics: Sendable {
         }
     }
 
+    func recordRejection(reason: String, code: Int) {
+        state.withLock { $0.rejections[RejectionKey(reason: reason, code: code), default: 0] += 1 }
+    }
+
     func streamOpened() { state.withLock { $0.openStreams += 1 } }
     func streamClosed() { state.withLock { $0.openStreams -= 1 } }
 
-    var snapshot: (requests: [Key: Int], duration: Histogram, openStreams: Int) {
-        state.withLock { ($0.requests, $0.duration, $0.openStreams) }
+    var snapshot: (requests: [Key: Int], duration: Histogram, openStreams: Int, rejections: [RejectionKey: Int]) {
+        state.withLock { ($0.requests, $0.duration, $0.openStreams, $0.rejections) }
     }
 }

@@ -27,6 +27,17 @@ public final class ImageAPI: Sendable {
         { [self] request, context in await handle(request, context: context) }
     }
 
+    /// The observer to give `HTTPServer` for the requests it refuses itself: they are counted
+    /// in `enat_http_rejections_total` and logged, as the requests that reach the API are.
+    public var rejectionObserver: HTTPRejectionObserver {
+        { [self] error, remoteAddress in
+            metrics.recordRejection(reason: error.code, code: error.status.code)
+            configuration.logger.info("request rejected", [
+                "status": .int(error.status.code), "reason": .string(error.code), "remote": .string(remoteAddress),
+            ])
+        }
+    }
+
     /// Makes `/readyz` fail from now on (called first thing on SIGTERM, before the drain).
     public func beginDraining() {
         draining.withLock { $0 = true }

@@ -89,6 +89,12 @@ extension PrometheusText {
                 .map { ([("route", $0.key.route), ("code", String($0.key.code))], Double($0.value)) })
         page.histogram("enat_http_request_duration_seconds", "Time from request to the end of its response (streams included).", snapshot.duration)
         page.gauge("enat_http_open_streams", "Progressive streams being sent.", Double(snapshot.openStreams))
+        page.family(
+            "enat_http_rejections_total",
+            "Requests the HTTP layer refused before routing (malformed, too large, too slow, too many connections), by reason and status code.",
+            type: "counter",
+            snapshot.rejections.sorted { ($0.key.reason, $0.key.code) < ($1.key.reason, $1.key.code) }
+                .map { ([("reason", $0.key.reason), ("code", String($0.key.code))], Double($0.value)) })
         return page.text
     }
 }

@@ -6,8 +6,10 @@ import XCTest
 /// `Connection: close`, the connection closed, and the server still serving afterwards.
 final class LiveMalformedRequestTests: XCTestCase {
     func testEveryMalformedRequestGetsItsStatusThenClose() throws {
-        let (_, port) = try startServer()
+        let reported = Locked<[(HTTPRequestError, String)]>([])
+        let (_, port) = try startServer(onRejection: { error, remote in reported.withLock { $0.append((error, remote)) } })
         for testCase in HTTPRequestParserTests.malformed {
+            reported.withLock { $0.removeAll() }
             let client = try TestClient(port: port)
             client.send(testCase.input)
             guard let response = client.readResponse() else {
@@ -20,6 +22,10 @@ final class LiveMalformedRequestTests: XCTestCase {
             XCTAssertTrue(response.text.contains(#""code":"\#(testCase.error.code)""#), "\(testCase.name): \(response.text)")
             XCTAssertTrue(response.text.contains(#""type":"invalid_request_error","param":null"#), testCase.name)
             XCTAssertTrue(client.closesSilently(within: 2), "\(testCase.name): connection not closed")
+            // The observer (metrics and logs of the embedding app) heard of it, with the peer.
+            let seen = reported.withLock { $0 }
+            XCTAssertEqual(seen.map(\.0), [testCase.error], testCase.name)
+            XCTAssertTrue(seen.first?.1.hasPrefix("127.0.0.1") ?? false, "\(testCase.name): \(seen)")
             assertServesNormally(port: port)
         }
     }

@@ -35,6 +35,19 @@ final class ImageAPILiveTests: XCTestCase {
         XCTAssertTrue(metrics.text.contains(#"enat_http_requests_total{route="/healthz",code="200"} 1"#), metrics.text)
     }
 
+    /// Requests the HTTP layer refuses never reach a route; they are counted and logged all the same.
+    func testRequestsRefusedByTheHTTPLayerAreCounted() throws {
+        let live = try startLiveServer()
+        let client = try WireClient(port: live.port)
+        client.send("GET", "/v1/models", headers: [("Bad Name", "x")])
+        let refused = try WireClient.parse(client.readAll())
+        XCTAssertEqual(refused.status, 400)
+        let metrics = try WireClient.request(port: live.port, "GET", "/metrics")
+        XCTAssertTrue(
+            metrics.text.contains(#"enat_http_rejections_total{reason="invalid_header_name",code="400"} 1"#), metrics.text)
+        XCTAssertFalse(metrics.text.contains(#"route="/v1/models""#), "the refused request reached no route")
+    }
+
     func testRoutingErrors() throws {
         let live = try startLiveServer()
         let missing = try WireClient.request(port: live.port, "GET", "/v2/nothing")

@@ -8,12 +8,13 @@ extension XCTestCase {
     func startServer(
         _ configure: (inout HTTPServerConfiguration) -> Void = { _ in },
         handler: @escaping HTTPHandler = TestHandlers.standard,
+        onRejection: HTTPRejectionObserver? = nil,
         file: StaticString = #filePath, line: UInt = #line
     ) throws -> (server: HTTPServer, port: Int) {
         var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         // `/ok` always gets the standard answer, so `assertServesNormally` works whatever the test's handler does.
-        let server = HTTPServer(configuration: configuration) { request, context in
+        let server = HTTPServer(configuration: configuration, onRejection: onRejection) { request, context in
             request.path == "/ok" ? await TestHandlers.standard(request, context) : await handler(request, context)
         }
         let port = try server.start()

@@ -25,7 +25,8 @@ extension XCTestCase {
         configuration.pingInterval = .milliseconds(200)
         configure(&configuration)
         let api = ImageAPI(scheduler: scheduler, configuration: configuration)
-        let server = HTTPServer(configuration: .init(host: "127.0.0.1", port: 0), handler: api.handler)
+        let server = HTTPServer(
+            configuration: .init(host: "127.0.0.1", port: 0), onRejection: api.rejectionObserver, handler: api.handler)
         let port = try server.start()
         addTeardownBlock {
             blocking {
