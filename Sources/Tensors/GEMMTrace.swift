@@ -51,25 +51,13 @@ public final class GEMMTrace: @unchecked Sendable {
     /// Seconds OpenBLAS takes for `calls` (best of `repetitions` runs), with scratch activations.
     /// The model whose weights the calls read must still be alive.
     public static func replaySeconds(_ calls: [Call], repetitions: Int = 1) -> Double {
-        var extent: [UInt: Int] = [:]
-        for call in calls {
-            let e = call.extents
-            if !call.weightB { extent[call.b] = max(extent[call.b] ?? 0, e.b) }
-            extent[call.a] = max(extent[call.a] ?? 0, e.a)
-            extent[call.c] = max(extent[call.c] ?? 0, e.c)
-        }
-        var scratch: [UInt: UnsafeMutablePointer<Float>] = [:]
-        for (address, count) in extent {
-            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            buffer.initialize(repeating: 0.01, count: count)
-            scratch[address] = buffer
-        }
-        defer { for buffer in scratch.values { buffer.deallocate() } }
+        let scratch = ScratchMemory(calls)
+        defer { scratch.release() }
         let resolved = calls.map { call in
             (call,
-             UnsafePointer(scratch[call.a]!),
-             call.weightB ? UnsafePointer<Float>(bitPattern: call.b)! : UnsafePointer(scratch[call.b]!),
-             scratch[call.c]!)
+             UnsafePointer(scratch.pointer(for: call.a)),
+             call.weightB ? UnsafePointer<Float>(bitPattern: call.b)! : UnsafePointer(scratch.pointer(for: call.b)),
+             scratch.pointer(for: call.c))
         }
         var best = Double.infinity
         for _ in 0..<max(1, repetitions) {
@@ -84,5 +72,54 @@ public final class GEMMTrace: @unchecked Sendable {
             best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
         }
         return best
+    }
+
+    /// Stand-ins for the activation buffers: every traced address range (weights excepted) gets
+    /// scratch memory laid out as the engine's was. Overlapping ranges (heads' column slices of
+    /// one Q/K/V buffer, a buffer reused by several layers) share one region at the same offsets
+    /// and alignment, so the replay touches as many bytes, and as cache-hot, as the engine did.
+    private struct ScratchMemory {
+        private var regions: [(start: UInt, end: UInt, memory: UnsafeMutableRawPointer, base: UnsafeMutableRawPointer)] = []
+
+        init(_ calls: [Call]) {
+            var ranges: [(UInt, UInt)] = []
+            for call in calls {
+                let e = call.extents, size = UInt(MemoryLayout<Float>.stride)
+                ranges.append((call.a, call.a + UInt(e.a) * size))
+                ranges.append((call.c, call.c + UInt(e.c) * size))
+                if !call.weightB { ranges.append((call.b, call.b + UInt(e.b) * size)) }
+            }
+            ranges.sort { $0.0 < $1.0 }
+            var merged: [(UInt, UInt)] = []
+            for range in ranges {
+                if let last = merged.last, range.0 <= last.1 {
+                    merged[merged.count - 1].1 = max(last.1, range.1)
+                } else {
+                    merged.append(range)
+                }
+            }
+            for (start, end) in merged {
+                let alignment = 64, misalignment = Int(start % UInt(alignment))
+                let count = Int(end - start) + misalignment
+                let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: alignment)
+                let base = memory + misalignment
+                base.initializeMemory(as: Float.self, repeating: 0.01, count: Int(end - start) / MemoryLayout<Float>.stride)
+                regions.append((start, end, memory, base))
+            }
+        }
+
+        func pointer(for address: UInt) -> UnsafeMutablePointer<Float> {
+            // Regions are sorted and disjoint: the last one starting at or before the address.
+            var low = 0, high = regions.count - 1
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if regions[mid].start <= address { low = mid } else { high = mid - 1 }
+            }
+            let region = regions[low]
+            precondition(region.start <= address && address < region.end, "untraced address")
+            return (region.base + Int(address - region.start)).assumingMemoryBound(to: Float.self)
+        }
+
+        func release() { for region in regions { region.memory.deallocate() } }
     }
 }
