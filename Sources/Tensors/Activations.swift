@@ -1,6 +1,6 @@
 import Foundation
 
-/// Element-wise activations, in place, eight lanes at a time: the MLPs evaluate tens of
+/// Element-wise activations, in place, sixteen lanes at a time: the MLPs evaluate tens of
 /// millions of them per image, and a scalar libm call per element would cost more than the
 /// GEMMs around them.
 public enum Activation {
@@ -9,7 +9,7 @@ public enum Activation {
         let blocks = (count + 1023) / 1024
         Parallel.ranges(blocks, threads: threads, elementsPerItem: 1024) { range in
             let start = range.lowerBound * 1024, end = min(count, range.upperBound * 1024)
-            FastMath.map16(x + start, count: end - start) { v in
+            FastMath.map(x + start, count: end - start) { v in
                 let z = 0.7978845608028654 * (v + 0.044715 * v * v * v)
                 return 0.5 * v * (1 + FastMath.tanh(z))
             }
@@ -33,15 +33,15 @@ public enum Activation {
     }
 }
 
-/// Vector kernels on eight lanes, written with integer bit tricks instead of conversions
-/// that trap, so they compile to straight-line SIMD code.
+/// Vector kernels on sixteen lanes (one AVX-512 register, two AVX2 ones), written with integer
+/// bit tricks instead of conversions that trap, so they compile to straight-line SIMD code.
+/// `@inlinable`: the VQGAN's swish and the softmax inline them into their own loops.
 public enum FastMath {
-    public typealias Vector = SIMD8<Float>
-    typealias Bits = SIMD8<UInt32>
+    public typealias Vector = SIMD16<Float>
 
     /// exp(x) within a few ulp for |x| < 88: 2^n * exp(r) with n = round(x / ln 2) and a
     /// degree-6 polynomial for exp(r) (Cephes' coefficients); out-of-range inputs are clamped.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ x: Vector) -> Vector {
         // `replacing(where:)` compiles to compares and blends; the generic `pointwiseMin/Max`
         // stayed out-of-line calls in profiles.
@@ -60,72 +60,30 @@ public enum FastMath {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let expR = p * r * r + r + 1
-        let scale = (unsafeBitCast(k, to: Bits.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return expR * unsafeBitCast(scale, to: Vector.self)
-    }
-
-    public typealias Vector16 = SIMD16<Float>
-
-    /// `exp` on sixteen lanes: the same range reduction, polynomial and clamping as the
-    /// eight-lane version (so the same values), in half the instructions per element.
-    @inline(__always)
-    public static func exp(_ x: Vector16) -> Vector16 {
-        var c = x
-        c.replace(with: Vector16(repeating: 88.3), where: c .> 88.3)
-        c.replace(with: Vector16(repeating: -87.3), where: c .< -87.3)
-        let k = c * 1.442695041 + 12_582_912
-        let n = k - 12_582_912
-        let r = c - n * 0.693359375 + n * 2.12194440e-4
-        var p = Vector16(repeating: 1.9875691500e-4)
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        let expR = p * r * r + r + 1
+        // k's bits are 0x4B400000 + n for |n| < 2^22: n moved into the exponent field is 2^n.
         let scale = (unsafeBitCast(k, to: SIMD16<UInt32>.self) &- 0x4B40_0000 &+ 127) &<< 23
-        return expR * unsafeBitCast(scale, to: Vector16.self)
-    }
-
-    @inline(__always)
-    public static func tanh(_ x: Vector16) -> Vector16 { 1 - 2 / (exp(2 * x) + 1) }
-
-    /// Applies `f` in place, sixteen lanes at a time; the tail goes through a padded vector.
-    @inline(__always)
-    public static func map16(_ x: UnsafeMutablePointer<Float>, count: Int, _ f: (Vector16) -> Vector16) {
-        let raw = UnsafeMutableRawPointer(x)
-        var i = 0
-        while i + 16 <= count {
-            raw.storeBytes(of: f(raw.loadUnaligned(fromByteOffset: i * 4, as: Vector16.self)), toByteOffset: i * 4, as: Vector16.self)
-            i += 16
-        }
-        if i < count {
-            var tail = Vector16()
-            for lane in 0..<(count - i) { tail[lane] = x[i + lane] }
-            let result = f(tail)
-            for lane in 0..<(count - i) { x[i + lane] = result[lane] }
-        }
+        return expR * unsafeBitCast(scale, to: Vector.self)
     }
 
     /// tanh(x) = 1 - 2 / (exp(2x) + 1): absolute error at float rounding (about 1e-7), which
     /// is what GELU's `x * (1 + tanh)` needs.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func tanh(_ x: Vector) -> Vector { 1 - 2 / (exp(2 * x) + 1) }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func exp(_ x: Float) -> Float { exp(Vector(repeating: x))[0] }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func tanh(_ x: Float) -> Float { tanh(Vector(repeating: x))[0] }
 
-    /// Applies `f` in place, eight lanes at a time; the tail goes through a padded vector.
-    @inline(__always)
+    /// Applies `f` in place, sixteen lanes at a time; the tail goes through a padded vector.
+    @inlinable @inline(__always)
     public static func map(_ x: UnsafeMutablePointer<Float>, count: Int, _ f: (Vector) -> Vector) {
         let raw = UnsafeMutableRawPointer(x)
         var i = 0
-        while i + 8 <= count {
+        while i + 16 <= count {
             raw.storeBytes(of: f(raw.loadUnaligned(fromByteOffset: i * 4, as: Vector.self)), toByteOffset: i * 4, as: Vector.self)
-            i += 8
+            i += 16
         }
         if i < count {
             var tail = Vector()

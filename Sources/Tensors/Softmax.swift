@@ -12,7 +12,7 @@ public func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, cols: Int, 
 /// One row in three sixteen-lane passes: maximum, exponentials with their sum, scaling.
 @inline(__always)
 func softmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int) {
-    typealias V = FastMath.Vector16
+    typealias V = FastMath.Vector
     let maxValue = vectorMax(row, count: count)
     let shift = V(repeating: maxValue)
     let raw = UnsafeMutableRawPointer(row)
