@@ -1,53 +1,3 @@
-/// Multi-head attention of one sample: queries of its "self" tokens against keys and values
-/// of an optional context part followed by the self part (ENAT's `kv.A` / `kv.B` split).
-///
-/// Key/value rows hold `[k | v]` (each `heads * headDim` wide) at the given row strides. The two
-/// parts are never copied together: each head computes its score matrix in two column blocks.
-public func attention(
-    queries: UnsafePointer<Float>, rows: Int, queryStride: Int,
-    context: UnsafePointer<Float>?, contextRows: Int, contextStride: Int,
-    selfKeyValues: UnsafePointer<Float>, selfRows: Int, selfStride: Int,
-    heads: Int, headDim: Int,
-    scores: UnsafeMutablePointer<Float>,  // at least rows * (contextRows + selfRows)
-    into output: UnsafeMutablePointer<Float>, outputStride: Int
-) {
-    let width = heads * headDim
-    let total = contextRows + selfRows
-    guard rows > 0, total > 0 else { return }
-    let scale = 1 / Float(headDim).squareRoot()
-    for h in 0..<heads {
-        let q = queries + h * headDim
-        if let context, contextRows > 0 {
-            BLAS.gemm(
-                transposeB: true, m: rows, n: contextRows, k: headDim, alpha: scale,
-                a: q, lda: queryStride, b: context + h * headDim, ldb: contextStride,
-                c: scores, ldc: total)
-        }
-        if selfRows > 0 {
-            BLAS.gemm(
-                transposeB: true, m: rows, n: selfRows, k: headDim, alpha: scale,
-                a: q, lda: queryStride, b: selfKeyValues + h * headDim, ldb: selfStride,
-                c: scores + contextRows, ldc: total)
-        }
-        softmaxRows(scores, rows: rows, cols: total)
-        let o = output + h * headDim
-        var beta: Float = 0
-        if let context, contextRows > 0 {
-            BLAS.gemm(
-                m: rows, n: headDim, k: contextRows,
-                a: scores, lda: total, b: context + width + h * headDim, ldb: contextStride,
-                c: o, ldc: outputStride)
-            beta = 1
-        }
-        if selfRows > 0 {
-            BLAS.gemm(
-                m: rows, n: headDim, k: selfRows,
-                a: scores + contextRows, lda: total, b: selfKeyValues + width + h * headDim, ldb: selfStride,
-                beta: beta, c: o, ldc: outputStride)
-        }
-    }
-}
-
 /// Causal self-attention (CLIP's text tower): row `i` attends to rows `0...i`.
 public func causalSelfAttention(
     queries: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
@@ -74,9 +24,14 @@ public func causalSelfAttention(
     }
 }
 
-/// `attention` with the heads' score matrices side by side: the score GEMMs of all heads run
-/// first, then ONE softmax pass over every head's rows (split over `threads` Dispatch workers
-/// while BLAS is idle), then the value GEMMs. Same results as `attention`.
+/// Multi-head attention of one sample: queries of its "self" tokens against keys and values
+/// of an optional context part followed by the self part (ENAT's `kv.A` / `kv.B` split).
+///
+/// Key/value rows hold `[k | v]` (each `heads * headDim` wide) at the given row strides. The two
+/// parts are never copied together: each head computes its score matrix in two column blocks.
+/// The heads' score matrices lie side by side: the score GEMMs of all heads run first, then ONE
+/// softmax pass over every head's rows (split over `threads` Dispatch workers while BLAS is
+/// idle), then the value GEMMs.
 public func multiHeadAttention(
     queries: UnsafePointer<Float>, rows: Int, queryStride: Int,
     context: UnsafePointer<Float>?, contextRows: Int, contextStride: Int,

@@ -80,12 +80,12 @@ final class KernelTests: XCTestCase {
     func testAttentionWithContextEqualsAttentionOverConcatenatedKeys() {
         let heads = 2, headDim = 3, width = 6, rows = 4, contextRows = 3
         let q = values(rows * width, seed: 9), selfKV = values(rows * 2 * width, seed: 10), context = values(contextRows * 2 * width, seed: 11)
-        var scores = [Float](repeating: 0, count: rows * (rows + contextRows))
+        var scores = [Float](repeating: 0, count: heads * rows * (rows + contextRows))
         var out = [Float](repeating: 0, count: rows * width)
-        attention(
+        multiHeadAttention(
             queries: q, rows: rows, queryStride: width, context: context, contextRows: contextRows, contextStride: 2 * width,
             selfKeyValues: selfKV, selfRows: rows, selfStride: 2 * width, heads: heads, headDim: headDim,
-            scores: &scores, into: &out, outputStride: width)
+            scores: &scores, into: &out, outputStride: width, threads: 2)
         let kv = context + selfKV  // context rows first
         for h in 0..<heads {
             for r in 0..<rows {
