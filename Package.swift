@@ -41,7 +41,9 @@ let package = Package(
         // PNG encoding and progressive-preview frames.
         .target(name: "Imaging", dependencies: ["CPNGShim"], swiftSettings: strict),
         // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
-        .target(name: "HTTPServer", swiftSettings: strict),
+        .target(name: "LockedValue", swiftSettings: strict),
+
+        .target(name: "HTTPServer", dependencies: ["LockedValue"], swiftSettings: strict),
         // CLIP's text side: BPE tokenizer and text transformer (Hugging Face CLIPTextModel keys).
         .target(name: "CLIPText", dependencies: ["Tensors", "ModelFiles", "CZlib"], swiftSettings: strict),
         // A servable model: bundle folder or official files loaded into engine, decoder and renderer.
@@ -49,9 +51,9 @@ let package = Package(
             name: "ModelBundle", dependencies: ["ENAT", "VQGAN", "Imaging", "CLIPText", "ModelFiles", "Tensors"],
             swiftSettings: strict),
         // The batching scheduler: the only place where requests meet the engine.
-        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors"], swiftSettings: strict),
+        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
-        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle"], swiftSettings: strict),
+        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue"], swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
         .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
 
@@ -71,10 +73,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "LockedValueTests", dependencies: ["LockedValue"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue"], swiftSettings: strict),
         .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles"], swiftSettings: strict),
-        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN"], swiftSettings: strict),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
         .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer"], swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),

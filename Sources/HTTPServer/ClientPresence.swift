@@ -1,3 +1,5 @@
+import LockedValue
+
 /// Whether the client of one request is still there, and who wants to know when it leaves.
 /// Shared between the connection (which reports) and the handler (which asks).
 final class ClientPresence: Sendable {

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import LockedValue
 
 /// Handles one request. Handlers run as Swift tasks; they may take as long as they need, and
 /// should watch `RequestContext.isClientConnected` / `onClientDisconnect` to stop early.

@@ -1,5 +1,6 @@
 import Dispatch
 import Glibc
+import LockedValue
 
 /// Delivers POSIX signals (by default SIGTERM and SIGINT) to a closure, through Dispatch signal
 /// sources, so an executable can start a graceful shutdown instead of dying mid-request.

@@ -1,4 +1,5 @@
 import Foundation
+import LockedValue
 import Scheduler
 
 /// The API's own counters: requests by route and status, their durations, open streams, and

@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import LockedValue
 import ModelBundle
 import Scheduler
 

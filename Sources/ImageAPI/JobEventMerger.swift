@@ -1,4 +1,5 @@
 import HTTPServer
+import LockedValue
 import Scheduler
 
 /// What a waiting or streaming response reacts to, as one sequence: the events of its jobs,

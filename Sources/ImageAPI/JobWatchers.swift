@@ -1,4 +1,5 @@
 import Foundation
+import LockedValue
 import Scheduler
 
 /// Who is watching which job, so that a job nobody wants any more stops at the next step.

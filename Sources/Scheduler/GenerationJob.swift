@@ -1,4 +1,5 @@
 import Foundation
+import LockedValue
 
 /// One accepted request: its state, its event history and its live readers.
 ///

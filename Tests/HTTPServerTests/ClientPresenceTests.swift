@@ -1,3 +1,4 @@
+import LockedValue
 import XCTest
 @testable import HTTPServer
 

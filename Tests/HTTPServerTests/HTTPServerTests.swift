@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import LockedValue
 import XCTest
 @testable import HTTPServer
 

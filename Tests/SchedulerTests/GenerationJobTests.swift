@@ -1,4 +1,5 @@
 import ENAT
+import LockedValue
 import ModelBundle
 import XCTest
 

@@ -1,5 +1,6 @@
 import ENAT
 import Foundation
+import LockedValue
 import ModelBundle
 import VQGAN
 import XCTest
