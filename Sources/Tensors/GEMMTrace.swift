@@ -68,8 +68,8 @@ public final class GEMMTrace: @unchecked Sendable {
                     Int32(call.m), Int32(call.n), Int32(call.k), call.alpha, a, Int32(call.lda), b, Int32(call.ldb),
                     call.beta, c, Int32(call.ldc))
             }
-            let elapsed = ContinuousClock.now - start
-            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            let elapsed = (ContinuousClock.now - start).components
+            best = min(best, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
         }
         return best
     }
