@@ -130,11 +130,15 @@ struct GenerationParameters: Sendable {
 }
 
 extension GenerationParameters {
-    init(_ body: ImageGenerationBody) {
+    init(model: String?, text: (value: String, param: String)?, sampling: SamplingFields, previewSteps: [Int]? = nil) {
         self.init(
-            model: body.model, text: body.prompt.map { ($0, "prompt") }, classLabel: body.classLabel, seed: body.seed,
-            steps: body.steps, guidanceScale: body.guidanceScale, maskTemperature: body.maskTemperature,
-            sampleTemperature: body.sampleTemperature, preview: body.preview)
+            model: model, text: text, classLabel: sampling.classLabel, seed: sampling.seed, steps: sampling.steps,
+            guidanceScale: sampling.guidanceScale, maskTemperature: sampling.maskTemperature,
+            sampleTemperature: sampling.sampleTemperature, preview: sampling.preview, previewSteps: previewSteps)
+    }
+
+    init(_ body: ImageGenerationBody) {
+        self.init(model: body.model, text: body.prompt.map { ($0, "prompt") }, sampling: body.sampling)
     }
 
     init(_ body: JobBody) throws(APIError) {
@@ -144,10 +148,7 @@ extension GenerationParameters {
         guard texts.count <= 1 else {
             throw APIError.invalid(texts[1].param, "Give only one of 'prompt', 'class' and 'caption'.")
         }
-        self.init(
-            model: body.model, text: texts.first, classLabel: body.classLabel, seed: body.seed, steps: body.steps,
-            guidanceScale: body.guidanceScale, maskTemperature: body.maskTemperature,
-            sampleTemperature: body.sampleTemperature, preview: body.preview, previewSteps: body.previewSteps)
+        self.init(model: body.model, text: texts.first, sampling: body.sampling, previewSteps: body.previewSteps)
     }
 }
 

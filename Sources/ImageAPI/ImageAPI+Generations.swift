@@ -11,7 +11,7 @@ extension ImageAPI {
 
     func generateImages(_ request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
         let body = try JSON.decodeRequest(ImageGenerationBody.self, from: request)
-        if body.prompt == nil && body.classLabel == nil {
+        if body.prompt == nil && body.sampling.classLabel == nil {
             throw APIError.invalid("prompt", "Missing required parameter: 'prompt'.", code: "missing_required_parameter")
         }
         let n = body.n ?? 1

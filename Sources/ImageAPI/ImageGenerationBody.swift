@@ -17,29 +17,19 @@ struct ImageGenerationBody: StrictRequestBody, Sendable {
     var style: String?
     var user: String?
     var safetyIdentifier: String?
-    // Extensions.
-    var classLabel: Int?
-    var seed: UInt64?
-    var steps: Int?
-    var guidanceScale: Double?
-    var maskTemperature: Double?
-    var sampleTemperature: Double?
-    var preview: String?
+    /// Extensions: class label, seed, steps, guidance and temperatures, preview kind.
+    var sampling: SamplingFields
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case prompt, model, n, size, quality, background, stream, moderation, style, user, seed, steps, preview
+        case prompt, model, n, size, quality, background, stream, moderation, style, user
         case responseFormat = "response_format"
         case outputFormat = "output_format"
         case partialImages = "partial_images"
         case outputCompression = "output_compression"
         case safetyIdentifier = "safety_identifier"
-        case classLabel = "class_label"
-        case guidanceScale = "guidance_scale"
-        case maskTemperature = "mask_temperature"
-        case sampleTemperature = "sample_temperature"
     }
 
-    static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
+    static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue)).union(SamplingFields.keys)
 
     init(fields: JSONFields) throws(APIError) {
         prompt = try fields.string("prompt")
@@ -57,13 +47,7 @@ struct ImageGenerationBody: StrictRequestBody, Sendable {
         style = try fields.string("style")
         user = try fields.string("user")
         safetyIdentifier = try fields.string("safety_identifier")
-        classLabel = try fields.int("class_label")
-        seed = try fields.uint64("seed")
-        steps = try fields.int("steps")
-        guidanceScale = try fields.double("guidance_scale")
-        maskTemperature = try fields.double("mask_temperature")
-        sampleTemperature = try fields.double("sample_temperature")
-        preview = try fields.string("preview")
+        sampling = try SamplingFields(fields: fields)
     }
 }
 
@@ -74,27 +58,18 @@ struct JobBody: StrictRequestBody, Sendable {
     var prompt: String?
     /// Class name or id; same as `prompt` for a class model.
     var `class`: String?
-    var classLabel: Int?
     var caption: String?
-    var seed: UInt64?
-    var steps: Int?
-    var guidanceScale: Double?
-    var maskTemperature: Double?
-    var sampleTemperature: Double?
-    var preview: String?
+    /// Class label, seed, steps, guidance and temperatures, preview kind.
+    var sampling = SamplingFields()
     /// 0-based steps that get a preview frame (all when absent).
     var previewSteps: [Int]?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case model, prompt, `class`, caption, seed, steps, preview
-        case classLabel = "class_label"
+        case model, prompt, `class`, caption
         case previewSteps = "preview_steps"
-        case guidanceScale = "guidance_scale"
-        case maskTemperature = "mask_temperature"
-        case sampleTemperature = "sample_temperature"
     }
 
-    static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue))
+    static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue)).union(SamplingFields.keys)
 
     init() {}
 
@@ -103,13 +78,7 @@ struct JobBody: StrictRequestBody, Sendable {
         prompt = try fields.string("prompt")
         `class` = try fields.string("class")
         caption = try fields.string("caption")
-        classLabel = try fields.int("class_label")
-        seed = try fields.uint64("seed")
-        steps = try fields.int("steps")
-        guidanceScale = try fields.double("guidance_scale")
-        maskTemperature = try fields.double("mask_temperature")
-        sampleTemperature = try fields.double("sample_temperature")
-        preview = try fields.string("preview")
+        sampling = try SamplingFields(fields: fields)
         previewSteps = try fields.ints("preview_steps")
     }
 
@@ -118,43 +87,21 @@ struct JobBody: StrictRequestBody, Sendable {
     init(query: [(name: String, value: String?)], ignoring: Set<String> = ["stream"]) throws(APIError) {
         var seen = Set<String>()
         for item in query where !ignoring.contains(item.name) {
-            guard let key = CodingKeys(rawValue: item.name) else {
+            let samplingKey = SamplingFields.Key(rawValue: item.name), key = CodingKeys(rawValue: item.name)
+            guard samplingKey != nil || key != nil else {
                 throw APIError.invalid(item.name, "Unrecognized query parameter: \(item.name).", code: "unknown_parameter")
             }
             guard seen.insert(item.name).inserted else {
                 throw APIError.invalid(item.name, "Query parameter '\(item.name)' is given more than once.")
             }
             let value = item.value ?? ""
-            func integer<T: FixedWidthInteger>(_: T.Type) throws(APIError) -> T {
-                guard let number = T(value) else { throw APIError.invalid(item.name, "'\(item.name)' must be an integer; got '\(value)'.", code: "invalid_type") }
-                return number
-            }
-            func number() throws(APIError) -> Double {
-                guard let number = Double(value), number.isFinite else {
-                    throw APIError.invalid(item.name, "'\(item.name)' must be a finite number; got '\(value)'.", code: "invalid_type")
-                }
-                return number
-            }
             switch key {
             case .model: model = value
             case .prompt: prompt = value
             case .class: `class` = value
             case .caption: caption = value
-            case .preview: preview = value
-            case .seed: seed = try integer(UInt64.self)
-            case .steps: steps = try integer(Int.self)
-            case .classLabel: classLabel = try integer(Int.self)
-            case .guidanceScale: guidanceScale = try number()
-            case .maskTemperature: maskTemperature = try number()
-            case .sampleTemperature: sampleTemperature = try number()
-            case .previewSteps:
-                // A comma-separated list: `preview_steps=0,3,7`.
-                previewSteps = try value.split(separator: ",", omittingEmptySubsequences: false).map { part throws(APIError) -> Int in
-                    guard let step = Int(part.trimmingCharacters(in: .whitespaces)) else {
-                        throw APIError.invalid(item.name, "'preview_steps' must be comma-separated integers; got '\(value)'.", code: "invalid_type")
-                    }
-                    return step
-                }
+            case .previewSteps: previewSteps = try QueryValue.integers(value, item.name)
+            case nil: try sampling.set(samplingKey!, query: value)
             }
         }
     }

@@ -29,9 +29,13 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(body.n, 2)
         XCTAssertEqual(body.stream, true)
         XCTAssertEqual(body.partialImages, 2)
-        XCTAssertEqual(body.seed, UInt64.max)
-        XCTAssertEqual(body.guidanceScale, 3.5)
-        XCTAssertEqual(body.preview, "mosaic")
+        XCTAssertEqual(body.sampling.classLabel, 1)
+        XCTAssertEqual(body.sampling.seed, UInt64.max)
+        XCTAssertEqual(body.sampling.steps, 6)
+        XCTAssertEqual(body.sampling.guidanceScale, 3.5)
+        XCTAssertEqual(body.sampling.maskTemperature, 1)
+        XCTAssertEqual(body.sampling.sampleTemperature, 4.5)
+        XCTAssertEqual(body.sampling.preview, "mosaic")
     }
 
     func testUnknownKeysWrongTypesAndBadNumbersAreRejectedWithTheirName() {
@@ -97,11 +101,14 @@ final class JSONTests: XCTestCase {
     func testJobQueryParametersAreStrict() throws {
         let body = try JobBody(query: [("model", "m"), ("class", "goldfish"), ("seed", "5"), ("steps", "3"), ("guidance_scale", "1.5"), ("stream", "sse")])
         XCTAssertEqual(body.class, "goldfish")
-        XCTAssertEqual(body.seed, 5)
-        XCTAssertEqual(body.guidanceScale, 1.5)
+        XCTAssertEqual(body.sampling.seed, 5)
+        XCTAssertEqual(body.sampling.steps, 3)
+        XCTAssertEqual(body.sampling.guidanceScale, 1.5)
+        XCTAssertEqual(body.model, "m")
         XCTAssertThrowsError(try JobBody(query: [("colour", "red")])) { XCTAssertEqual(($0 as? APIError)?.param, "colour") }
         XCTAssertThrowsError(try JobBody(query: [("seed", "x")])) { XCTAssertEqual(($0 as? APIError)?.param, "seed") }
         XCTAssertThrowsError(try JobBody(query: [("guidance_scale", "inf")])) { XCTAssertEqual(($0 as? APIError)?.param, "guidance_scale") }
         XCTAssertThrowsError(try JobBody(query: [("seed", "1"), ("seed", "2")])) { XCTAssertEqual(($0 as? APIError)?.param, "seed") }
+        XCTAssertThrowsError(try JobBody(query: [("class", "a"), ("class", "b")])) { XCTAssertEqual(($0 as? APIError)?.param, "class") }
     }
 }
