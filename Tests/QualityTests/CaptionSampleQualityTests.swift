@@ -7,12 +7,10 @@ import XCTest
 /// combinations ("a large red circle in the top left"), the quality classifier finds every
 /// named attribute (shape, colour, size, position) in the sample.
 ///
-/// Issue 5 asks for 80%. The committed bundle reaches 70% (42/60; shape is the weak attribute,
-/// 45/60, colour 58, size 60, position 59), so the test holds it to a regression floor under
-/// that figure and prints both; raise `required` to `issueTarget` with a model that meets it.
+/// Issue 5 asks for at least 80%; the committed bundle matches all 60 (every attribute of every
+/// caption).
 final class CaptionSampleQualityTests: XCTestCase {
-    static let issueTarget = 0.8
-    static let required = 0.6
+    static let required = 0.8
 
     func testCaptionSamplesMatchTheirAttributes() throws {
         let bundle = DemoSampling.bundle("demo-captions")
@@ -40,8 +38,8 @@ final class CaptionSampleQualityTests: XCTestCase {
         }
         let fraction = Double(matched) / Double(cases.count)
         print(
-            "demo-captions: \(matched)/\(cases.count) samples match every attribute (\(fraction); issue target"
-                + " \(Self.issueTarget), required \(Self.required)); per attribute (shape, colour, size, position) \(attributeHits)")
+            "demo-captions: \(matched)/\(cases.count) samples match every attribute (\(fraction); required "
+                + "\(Self.required)); per attribute (shape, colour, size, position) \(attributeHits)")
         XCTAssertGreaterThanOrEqual(fraction, Self.required)
     }
 }

@@ -7,12 +7,11 @@ import XCTest
 /// default sampler settings) the quality classifier, trained on real images of the generator
 /// (held-out accuracy in Models/quality-classifier/config.json), recognises the requested class.
 ///
-/// Issue 5 asks for 90%. The committed bundle (a 46-minute CPU training run) reaches 69.5%
-/// (139/200), so the test holds the bundle to a regression floor under that figure and prints
-/// both; raise `required` to `issueTarget` with a model that meets it.
+/// Issue 5 asks for at least 90%; the committed bundle reaches 91% (182/200, the same with the
+/// AVX-512 and the Haswell OpenBLAS kernels). The seeds are fixed, so the figure only moves when
+/// the model or the engine's arithmetic does.
 final class ClassSampleQualityTests: XCTestCase {
-    static let issueTarget = 0.9
-    static let required = 0.6
+    static let required = 0.9
 
     func testClassSamplesAreRecognised() throws {
         let bundle = DemoSampling.bundle("demo-shapes")
@@ -32,8 +31,8 @@ final class ClassSampleQualityTests: XCTestCase {
         }
         let fraction = Double(recognised) / Double(count)
         print(
-            "demo-shapes: \(recognised)/\(count) class samples recognised (\(fraction); issue target \(Self.issueTarget)"
-                + ", required \(Self.required)); per class \(perClass)")
+            "demo-shapes: \(recognised)/\(count) class samples recognised (\(fraction); required \(Self.required)); "
+                + "per class \(perClass)")
         XCTAssertGreaterThanOrEqual(fraction, Self.required)
         // A model that ignored some classes could still pass on the others.
         for (label, hits) in perClass.enumerated() {

@@ -121,7 +121,8 @@ def main():
     candidates = [dict(steps=8, cfg_scale=2.5, mask_temp=1.5, samp_temp=6.0)]
     if a.sweep:
         candidates = [dict(steps=8, cfg_scale=g, mask_temp=m, samp_temp=t)
-                      for g, m, t in [(2.5, 1.5, 6.0), (2.5, 1.5, 2.0), (4.0, 1.5, 2.0), (2.5, 1.5, 1.0), (4.0, 3.0, 1.0), (1.0, 1.5, 1.0)]]
+                      for g, m, t in [(2.5, 1.5, 6.0), (2.5, 1.5, 2.0), (4.0, 1.5, 2.0), (2.5, 1.5, 1.0), (4.0, 3.0, 1.0),
+                                      (1.0, 1.5, 1.0), (2.5, 1.0, 1.0), (2.0, 0.5, 1.0), (3.0, 1.5, 1.5)]]
     if a.kind in ("class", "both"):
         model = load_enat("class")
         labels = [c for c in range(12) for _ in range(a.per_class)]

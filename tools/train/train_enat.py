@@ -80,7 +80,7 @@ def main():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--enc", type=int, default=4)
     p.add_argument("--dec", type=int, default=2)
-    p.add_argument("--codebook", type=int, default=512)
+    p.add_argument("--codebook", type=int, help="codebook size (default: the trained VQGAN's, OUT/vqgan.pt)")
     # 2 rather than the official 4: a third less compute per step here, and half the GELUs
     # for the engine (its debug build evaluates them slowly in the quality tests).
     p.add_argument("--mlp-ratio", type=float, default=2.0)
@@ -93,6 +93,8 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from OUT/enat_<kind>.pt (its EMA weights)")
     a = p.parse_args()
+    if a.codebook is None:
+        a.codebook = torch.load(os.path.join(OUT, "vqgan.pt"), map_location="cpu")["config"]["n_embed"]
     setup_torch(a.seed)
     gen = torch.Generator().manual_seed(a.seed + 1)
     tokens = torch.from_numpy(np.load(os.path.join(OUT, "tokens_train.npz"))["tokens"].astype(np.int64))

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Trains the small VQGAN (vqgan.py) on the procedural dataset, then tokenizes the datasets.
 
-Recipe: a short plain auto-encoder warm-up, codebook initialised by k-means on encoder outputs,
-then straight-through VQ with a commitment loss (beta 0.25) and dead-code restarts (codes unused
-during the last 100 steps take the value of a random current encoder output). Loss: L1 + MSE
-on [0, 1] RGB, with pixels of the shape weighted 4x (the background is most of the image).
+Recipe: a plain auto-encoder warm-up on unit-length encoder outputs, the codebook initialised by
+spherical k-means on them, then straight-through VQ with cosine-similarity codes (vqgan.Quantize),
+a commitment loss (beta 0.25), codebook moving averages (no codebook gradient) and dead-code
+restarts at the worst-quantized vectors. Loss: L1 + MSE on [0, 1] RGB, with pixels of the shape
+weighted 4x (the background is most of the image).
 
 Writes OUT/vqgan.pt, OUT/tokens_train.npz, OUT/tokens_heldout.npz and prints the reconstruction
 error and codebook usage on held-out images.
@@ -59,15 +60,14 @@ def tokenize(model, images, bs=256):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=800)
-    p.add_argument("--warmup", type=int, default=100, help="plain auto-encoder steps before k-means")
+    p.add_argument("--steps", type=int, default=2400)
+    p.add_argument("--warmup", type=int, default=500, help="plain auto-encoder steps before k-means")
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--tokenize", type=int, default=12000, help="training images to tokenize for ENAT (0: none, only the checkpoint)")
+    p.add_argument("--tokenize", type=int, default=40000, help="training images to tokenize for ENAT (0: none, only the checkpoint)")
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--max-minutes", type=float, default=16)
+    p.add_argument("--ema", type=float, default=0.99, help="decay of the codebook's moving averages")
+    p.add_argument("--max-minutes", type=float, default=26)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--resume", action="store_true",
-                   help="continue from OUT/vqgan.pt (again: auto-encoder warm-up, k-means, VQ)")
     a = p.parse_args()
     setup_torch(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
@@ -75,53 +75,62 @@ def main():
     held, _, _, _ = dataset.load(os.path.join(OUT, "data", "heldout.npz"))
     cfg = VQGANConfig()
     model = VQGAN(cfg)
-    if a.resume:
-        model.load_state_dict(torch.load(os.path.join(OUT, "vqgan.pt"), map_location="cpu")["state_dict"])
-        log("resumed from vqgan.pt")
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr, betas=(0.9, 0.99))
+    quant = model.quantize
+    opt = torch.optim.Adam([q for q in model.parameters() if q.requires_grad], lr=a.lr, betas=(0.9, 0.99))
     clock = Clock()
     rng = np.random.default_rng(a.seed)
-    usage = torch.zeros(cfg.n_embed)
+    ema_count = torch.zeros(cfg.n_embed)
+    ema_sum = torch.zeros(cfg.n_embed, cfg.embed_dim)
     step = 0
     for step in range(a.steps):
-        frac = step / a.steps
+        # Progress by steps or by wall time, whichever is further (a busy machine still ends
+        # with a decayed learning rate); the VQ phase starts at a step count either way.
+        frac = min(1.0, max(step / a.steps, clock.minutes() / a.max_minutes))
+        if frac >= 1:
+            log(f"time cap at step {step}")
+            break
         for g in opt.param_groups:
-            g["lr"] = a.lr * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * frac)))
+            g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
         x = batches_of(images, rng.integers(0, len(images), a.batch))
-        z = model.encoder(x * 2 - 1)
+        z = quant.unit(model.encoder(x * 2 - 1))
         if step < a.warmup:
-            xh = model.decoder(z)
-            loss = recon_loss(xh, x)
+            loss = recon_loss(model.decoder(z), x)
             vq = torch.zeros(())
         else:
             if step == a.warmup:
                 with torch.no_grad():
-                    zs = torch.cat([model.encoder(batches_of(images, rng.integers(0, len(images), 64)) * 2 - 1)
+                    zs = torch.cat([quant.unit(model.encoder(batches_of(images, rng.integers(0, len(images), 64)) * 2 - 1))
                                     .permute(0, 2, 3, 1).reshape(-1, cfg.z_channels) for _ in range(16)])
-                    model.quantize.embedding.weight.copy_(kmeans(zs, cfg.n_embed, gen=gen))
+                    centres = F.normalize(kmeans(zs, cfg.n_embed, gen=gen), dim=1)
+                    quant.embedding.weight.copy_(centres)
+                    ema_sum.copy_(centres)
+                    ema_count.fill_(1.0)
                 log(f"k-means codebook init from {len(zs)} vectors")
-            ids = model.quantize.codes(z.detach())
-            zq = model.quantize.lookup(ids)
-            vq = F.mse_loss(zq, z.detach()) + 0.25 * F.mse_loss(z, zq.detach())
-            xh = model.decoder(z + (zq - z).detach())
-            loss = recon_loss(xh, x) + vq
-            usage += torch.bincount(ids.flatten(), minlength=cfg.n_embed).float()
-            if (step - a.warmup) % 100 == 99:
-                dead = (usage == 0).nonzero().flatten()
+            ids = quant.codes(z.detach())
+            zq = quant.lookup(ids)
+            vq = 0.25 * F.mse_loss(z, zq)
+            loss = recon_loss(model.decoder(z + (zq - z).detach()), x) + vq
+            with torch.no_grad():
+                flat = z.detach().permute(0, 2, 3, 1).reshape(-1, cfg.z_channels)
+                fid = ids.flatten()
+                ema_count.mul_(a.ema).add_(torch.bincount(fid, minlength=cfg.n_embed).float(), alpha=1 - a.ema)
+                ema_sum.mul_(a.ema).add_(torch.zeros_like(ema_sum).index_add_(0, fid, flat), alpha=1 - a.ema)
+                quant.embedding.weight.copy_(F.normalize(ema_sum, dim=1))
+                # Codes nobody picks restart at the worst-quantized vectors of this batch (where
+                # the codebook is short), not at random ones (mostly background: duplicates).
+                dead = (ema_count < 1e-3).nonzero().flatten()
                 if len(dead):
-                    with torch.no_grad():
-                        flat = z.detach().permute(0, 2, 3, 1).reshape(-1, cfg.z_channels)
-                        pick = flat[torch.randint(len(flat), (len(dead),), generator=gen)]
-                        model.quantize.embedding.weight[dead] = pick + 0.01 * torch.randn(pick.shape, generator=gen)
-                usage.zero_()
+                    err = (flat - quant.embedding.weight[fid]).pow(2).sum(1)
+                    pick = flat[err.topk(min(len(dead), len(err))).indices]
+                    dead = dead[: len(pick)]
+                    ema_sum[dead] = pick
+                    ema_count[dead] = 1.0
+                    quant.embedding.weight[dead] = pick
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         if step % 100 == 0:
             log(f"step {step} loss {loss.item():.4f} vq {vq.item():.4f} {clock.minutes():.1f} min")
-        if clock.minutes() > a.max_minutes:
-            log(f"time cap at step {step}")
-            break
     model.eval()
     torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()}, os.path.join(OUT, "vqgan.pt"))
     if a.tokenize == 0:

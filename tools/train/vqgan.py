@@ -23,7 +23,7 @@ class VQGANConfig:
     num_res_blocks: int = 1
     z_channels: int = 32
     embed_dim: int = 32
-    n_embed: int = 512
+    n_embed: int = 128
     out_ch: int = 3
     resolution: int = 64
 
@@ -151,18 +151,29 @@ class Encoder(nn.Module):
 
 
 class Quantize(nn.Module):
+    """Cosine-similarity vector quantizer: encoder outputs and codes are unit vectors, and the
+    rows of `embedding.weight` are kept at unit length, so the bundle's codebook is exactly what
+    the decoder saw in training (the engine looks codes up unchanged). Unit codes keep the
+    codebook used evenly and stop near-duplicate background codes from splitting the plain
+    background into many tokens (an ENAT then has to guess among them)."""
+
     def __init__(self, n, d):
         super().__init__()
         self.embedding = nn.Embedding(n, d)
-        nn.init.uniform_(self.embedding.weight, -1 / n, 1 / n)
+        self.embedding.weight.requires_grad_(False)  # moved by EMA updates in training
+        with torch.no_grad():
+            self.embedding.weight.copy_(F.normalize(torch.randn(n, d), dim=1))
+
+    @staticmethod
+    def unit(z):
+        """z [B, C, h, w] -> the same vectors at unit length (over C)."""
+        return F.normalize(z, dim=1)
 
     def codes(self, z):
-        """z [B, C, h, w] -> token ids [B, h, w] (nearest codebook entry)."""
+        """z [B, C, h, w] -> token ids [B, h, w] (the code of highest cosine similarity)."""
         B, C, h, w = z.shape
-        flat = z.permute(0, 2, 3, 1).reshape(-1, C)
-        e = self.embedding.weight
-        d = (flat * flat).sum(1, keepdim=True) - 2 * flat @ e.T + (e * e).sum(1)[None]
-        return d.argmin(1).view(B, h, w)
+        flat = self.unit(z).permute(0, 2, 3, 1).reshape(-1, C)
+        return (flat @ self.embedding.weight.T).argmax(1).view(B, h, w)
 
     def lookup(self, ids):
         return self.embedding(ids).permute(0, 3, 1, 2)
@@ -177,8 +188,8 @@ class VQGAN(nn.Module):
         self.quantize = Quantize(c.n_embed, c.embed_dim)
 
     def encode(self, x):
-        """x [B, 3, H, W] in [0, 1] -> (z_e, ids)."""
-        z = self.encoder(x * 2 - 1)
+        """x [B, 3, H, W] in [0, 1] -> (unit z_e, ids)."""
+        z = self.quantize.unit(self.encoder(x * 2 - 1))
         return z, self.quantize.codes(z)
 
     def decode_ids(self, ids):

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""The README's pictures of the demo models, made by the Swift engine (`enat generate`, the same
+PNG bytes as the server's answer for the same request and seed), enlarged and laid out with PIL:
+
+- Models/demo-shapes/curl-examples.png: the README's two curl requests (seed 1), side by side.
+- Models/demo-shapes/enat-generate-samples.png: seeds 1-8 of "blue square" and "red cross".
+- Models/demo-captions/prompt-examples.png: `enat generate --prompt` on eight captions, with them.
+
+    python readme_pictures.py            # needs .build/release/enat (tools/build release)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+
+from PIL import Image, ImageDraw
+
+from common import ROOT
+
+ENAT = os.path.join(ROOT, ".build", "release", "enat")
+SHAPES = os.path.join(ROOT, "Models", "demo-shapes")
+CAPTIONS = os.path.join(ROOT, "Models", "demo-captions")
+PROMPTS = [
+    "a large red circle in the top left", "a small blue square in the bottom right",
+    "a large green triangle in the center", "a small red cross in the top right",
+    "a large blue cross in the bottom left", "a small green circle in the center",
+    "a large red square in the top right", "a small blue triangle in the bottom left",
+]
+
+
+def generate(model: str, seed: int, *, klass: str | None = None, prompt: str | None = None) -> Image.Image:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "out.png")
+        args = [ENAT, "generate", "--model", model, "--seed", str(seed), "-o", out]
+        args += ["--class", klass] if klass else ["--prompt", prompt]
+        subprocess.run(args, check=True, capture_output=True)
+        return Image.open(out).convert("RGB").copy()
+
+
+def row(images, scale: int, gap: int) -> Image.Image:
+    w, h = images[0].width * scale, images[0].height * scale
+    canvas = Image.new("RGB", (len(images) * (w + gap) - gap, h), "white")
+    for i, im in enumerate(images):
+        canvas.paste(im.resize((w, h), Image.NEAREST), (i * (w + gap), 0))
+    return canvas
+
+
+def stack(rows, gap: int) -> Image.Image:
+    canvas = Image.new("RGB", (max(r.width for r in rows), sum(r.height for r in rows) + gap * (len(rows) - 1)), "white")
+    y = 0
+    for r in rows:
+        canvas.paste(r, (0, y))
+        y += r.height + gap
+    return canvas
+
+
+def captioned(image: Image.Image, text: str, width: int) -> Image.Image:
+    """The image with its caption wrapped in two lines under it."""
+    words, lines, line = text.split(), [], ""
+    for word in words:
+        if len(line) + len(word) + 1 > 22 and line:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    canvas = Image.new("RGB", (width, image.height + 14 * len(lines) + 6), "white")
+    canvas.paste(image, ((width - image.width) // 2, 0))
+    draw = ImageDraw.Draw(canvas)
+    for i, text_line in enumerate(lines):
+        draw.text((4, image.height + 3 + 14 * i), text_line, fill=(40, 40, 40))
+    return canvas
+
+
+def main():
+    curl = [generate(SHAPES, 1, klass="blue square"), generate(CAPTIONS, 1, prompt="a large red circle in the top left")]
+    row(curl, 3, 12).save(os.path.join(SHAPES, "curl-examples.png"))
+    seeds = [row([generate(SHAPES, s, klass=k) for s in range(1, 9)], 2, 6) for k in ("blue square", "red cross")]
+    stack(seeds, 6).save(os.path.join(SHAPES, "enat-generate-samples.png"))
+    cells = [captioned(generate(CAPTIONS, 1, prompt=p).resize((128, 128), Image.NEAREST), p, 150) for p in PROMPTS]
+    stack([row(cells[:4], 1, 6), row(cells[4:], 1, 6)], 6).save(os.path.join(CAPTIONS, "prompt-examples.png"))
+    print("wrote curl-examples.png, enat-generate-samples.png, prompt-examples.png")
+
+
+if __name__ == "__main__":
+    main()
