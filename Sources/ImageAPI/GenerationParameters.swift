@@ -11,13 +11,8 @@ struct GenerationParameters: Sendable {
     var model: String?
     /// Prompt text and the name of the parameter it came from (`prompt`, `class` or `caption`).
     var text: (value: String, param: String)?
-    var classLabel: Int?
-    var seed: UInt64?
-    var steps: Int?
-    var guidanceScale: Double?
-    var maskTemperature: Double?
-    var sampleTemperature: Double?
-    var preview: String?
+    /// Class label, seed, steps, guidance and temperatures, preview kind.
+    var sampling = SamplingFields()
     /// 0-based steps that get a frame (jobs only; the OpenAI endpoint derives them from `partial_images`).
     var previewSteps: [Int]? = nil
 
@@ -50,7 +45,7 @@ struct GenerationParameters: Sendable {
         var promptTokens = 1
         switch model.kind {
         case .classConditional:
-            if let label = classLabel {
+            if let label = sampling.classLabel {
                 guard (0..<model.classNames.count).contains(label) else {
                     throw APIError.invalid("class_label", "'class_label' must be between 0 and \(model.classNames.count - 1) for model '\(model.id)'; got \(label).")
                 }
@@ -64,7 +59,7 @@ struct GenerationParameters: Sendable {
                 throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a class name of model '\(model.id)').", code: "missing_required_parameter")
             }
         case .caption:
-            if classLabel != nil {
+            if sampling.classLabel != nil {
                 throw APIError.invalid("class_label", "Model '\(model.id)' takes a caption, not a class label.")
             }
             guard let (value, param) = text else {
@@ -78,20 +73,20 @@ struct GenerationParameters: Sendable {
             promptTokens = 77
         }
         var settings = model.defaultSettings
-        if let steps {
+        if let steps = sampling.steps {
             guard (1...configuration.maxSteps).contains(steps) else {
                 throw APIError.invalid("steps", "'steps' must be between 1 and \(configuration.maxSteps); got \(steps).")
             }
             settings.steps = steps
         }
-        try requireFinite(guidanceScale, "guidance_scale", in: 0...50)
-        try requireFinite(maskTemperature, "mask_temperature", in: 0...100)
-        try requireFinite(sampleTemperature, "sample_temperature", in: 0...100)
-        if let guidanceScale { settings.guidanceScale = guidanceScale }
-        if let maskTemperature { settings.maskTemperature = maskTemperature }
-        if let sampleTemperature { settings.sampleTemperature = sampleTemperature }
+        try requireFinite(sampling.guidanceScale, "guidance_scale", in: 0...50)
+        try requireFinite(sampling.maskTemperature, "mask_temperature", in: 0...100)
+        try requireFinite(sampling.sampleTemperature, "sample_temperature", in: 0...100)
+        if let guidanceScale = sampling.guidanceScale { settings.guidanceScale = guidanceScale }
+        if let maskTemperature = sampling.maskTemperature { settings.maskTemperature = maskTemperature }
+        if let sampleTemperature = sampling.sampleTemperature { settings.sampleTemperature = sampleTemperature }
         var previewMode: PreviewMode?
-        if let preview {
+        if let preview = sampling.preview {
             guard let mode = PreviewMode(rawValue: preview.lowercased()) else {
                 throw APIError.invalid("preview", "'preview' must be one of \(PreviewMode.allCases.map(\.rawValue).joined(separator: ", ")); got '\(preview)'.")
             }
@@ -105,7 +100,7 @@ struct GenerationParameters: Sendable {
             frameSteps = Set(previewSteps)
         }
         return Resolved(
-            model: model, condition: condition, settings: settings, seed: seed ?? UInt64.random(in: .min ... .max),
+            model: model, condition: condition, settings: settings, seed: sampling.seed ?? UInt64.random(in: .min ... .max),
             preview: previewMode, previewSteps: frameSteps, promptTokens: promptTokens)
     }
 
@@ -120,7 +115,7 @@ struct GenerationParameters: Sendable {
         }
         guard let first = models.first else { throw APIError.shuttingDown() }
         let classModels = models.filter { $0.kind == .classConditional }
-        if classLabel != nil, let classModel = classModels.first { return classModel }
+        if sampling.classLabel != nil, let classModel = classModels.first { return classModel }
         if let (value, _) = text {
             let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
             if let known = classModels.first(where: { $0.classLabel(for: trimmed) != nil }) { return known }
@@ -130,13 +125,6 @@ struct GenerationParameters: Sendable {
 }
 
 extension GenerationParameters {
-    init(model: String?, text: (value: String, param: String)?, sampling: SamplingFields, previewSteps: [Int]? = nil) {
-        self.init(
-            model: model, text: text, classLabel: sampling.classLabel, seed: sampling.seed, steps: sampling.steps,
-            guidanceScale: sampling.guidanceScale, maskTemperature: sampling.maskTemperature,
-            sampleTemperature: sampling.sampleTemperature, preview: sampling.preview, previewSteps: previewSteps)
-    }
-
     init(_ body: ImageGenerationBody) {
         self.init(model: body.model, text: body.prompt.map { ($0, "prompt") }, sampling: body.sampling)
     }

@@ -25,12 +25,13 @@ final class GenerationParametersTests: XCTestCase {
         XCTAssertEqual(try resolve(.init(text: ("blue square", "prompt"))).condition, .classLabel(1))
         XCTAssertEqual(try resolve(.init(text: ("  Red Disc ", "class"))).condition, .classLabel(0))
         XCTAssertEqual(try resolve(.init(text: ("2", "prompt"))).condition, .classLabel(2))
-        XCTAssertEqual(try resolve(.init(classLabel: 1)).condition, .classLabel(1))
+        XCTAssertEqual(try resolve(.init(sampling: .init(classLabel: 1))).condition, .classLabel(1))
     }
 
     func testSettingsOverrideTheModelDefaults() throws {
         let resolved = try resolve(.init(
-            text: ("blue square", "prompt"), seed: 9, steps: 2, guidanceScale: 0, maskTemperature: 1, sampleTemperature: 3, preview: "Mosaic"))
+            text: ("blue square", "prompt"),
+            sampling: .init(seed: 9, steps: 2, guidanceScale: 0, maskTemperature: 1, sampleTemperature: 3, preview: "Mosaic")))
         XCTAssertEqual(resolved.settings.steps, 2)
         XCTAssertEqual(resolved.settings.guidanceScale, 0)
         XCTAssertEqual(resolved.settings.sampleTemperature, 3)
@@ -45,27 +46,27 @@ final class GenerationParametersTests: XCTestCase {
         XCTAssertEqual(param(.init(model: "gpt-image-1", text: ("x", "prompt"))), "model")
         XCTAssertEqual(param(.init(text: ("purple hexagon", "prompt"))), "prompt")
         XCTAssertEqual(param(.init(text: ("purple hexagon", "class"))), "class")
-        XCTAssertEqual(param(.init(classLabel: 3)), "class_label")
-        XCTAssertEqual(param(.init(classLabel: -1)), "class_label")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 3))), "class_label")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: -1))), "class_label")
         XCTAssertEqual(param(.init()), "prompt")
-        XCTAssertEqual(param(.init(classLabel: 0, steps: 0)), "steps")
-        XCTAssertEqual(param(.init(classLabel: 0, steps: 65)), "steps")
-        XCTAssertEqual(param(.init(classLabel: 0, guidanceScale: .nan)), "guidance_scale")
-        XCTAssertEqual(param(.init(classLabel: 0, maskTemperature: -1)), "mask_temperature")
-        XCTAssertEqual(param(.init(classLabel: 0, sampleTemperature: .infinity)), "sample_temperature")
-        XCTAssertEqual(param(.init(classLabel: 0, preview: "sketch")), "preview")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 0, steps: 0))), "steps")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 0, steps: 65))), "steps")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 0, guidanceScale: .nan))), "guidance_scale")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 0, maskTemperature: -1))), "mask_temperature")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 0, sampleTemperature: .infinity))), "sample_temperature")
+        XCTAssertEqual(param(.init(sampling: .init(classLabel: 0, preview: "sketch"))), "preview")
         XCTAssertEqual(param(.init(text: (String(repeating: "a", count: 1001), "prompt"))), "prompt")
     }
 
     func testPreviewStepsAreZeroBasedAndBelowSteps() throws {
-        var parameters = GenerationParameters(classLabel: 0, steps: 4)
+        var parameters = GenerationParameters(sampling: .init(classLabel: 0, steps: 4))
         parameters.previewSteps = [0, 3, 3]
         XCTAssertEqual(try resolve(parameters).previewSteps, [0, 3])
         parameters.previewSteps = [4]
         XCTAssertEqual(param(parameters), "preview_steps")
         parameters.previewSteps = [-1]
         XCTAssertEqual(param(parameters), "preview_steps")
-        XCTAssertNil(try resolve(.init(classLabel: 0)).previewSteps, "every step when absent")
+        XCTAssertNil(try resolve(.init(sampling: .init(classLabel: 0))).previewSteps, "every step when absent")
 
         let query = try JobBody(query: [("class", "red circle"), ("preview_steps", "0, 2")])
         XCTAssertEqual(query.previewSteps, [0, 2])
