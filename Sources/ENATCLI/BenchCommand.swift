@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Guidance scale (0 turns the unconditional stream off).")
     var cfg: Double = 2.5
 
-    @Option(help: "Repetitions per batch size (each figure is the best of them).")
+    @Option(help: "Repetitions per batch size (transformer figures: the best of them; VQGAN decode: their mean).")
     var repetitions: Int = 1
 
     @Option(help: "OpenBLAS threads (the inference thread owns them).")

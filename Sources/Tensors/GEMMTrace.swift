@@ -28,13 +28,14 @@ public final class GEMMTrace: @unchecked Sendable {
 
     public private(set) var calls: [Call] = []
 
-    /// Only the thread that makes the GEMM calls touches this, between `record`'s start and end.
+    /// Set only by `record`; read by every `BLAS.gemm` (one load and a nil check when unset).
     nonisolated(unsafe) static var active: GEMMTrace?
 
     private init() { calls.reserveCapacity(1 << 16) }
 
-    /// Runs `body` and returns what it returned with the GEMM calls it made on this thread.
-    /// Not reentrant; for benchmarks only (the engine's GEMMs run on one inference thread).
+    /// Runs `body` and returns what it returned with every GEMM call made while it ran. The
+    /// trace is not locked: no other thread may call BLAS meanwhile (in the engine only the
+    /// inference thread does), and calls may not nest. For benchmarks only.
     public static func record<T>(_ body: () throws -> T) rethrows -> (T, GEMMTrace) {
         let trace = GEMMTrace()
         active = trace

@@ -38,8 +38,19 @@ final class GEMMTraceTests: XCTestCase {
                 XCTAssertEqual(scores, scoresBefore)
             }
         }
-        // Outside `record` nothing is noted: a new trace starts empty.
-        let (_, empty) = GEMMTrace.record {}
-        XCTAssertTrue(empty.calls.isEmpty)
+    }
+
+    func testCallsAfterRecordEndsAreNotNoted() {
+        let x: [Float] = [1, 2, 3, 4]
+        var y = [Float](repeating: 0, count: 4)
+        func product() {
+            y.withUnsafeMutableBufferPointer { yp in
+                BLAS.gemm(m: 2, n: 2, k: 2, a: x, lda: 2, b: x, ldb: 2, c: yp.baseAddress!, ldc: 2)
+            }
+        }
+        let (_, trace) = GEMMTrace.record { product() }
+        product()
+        XCTAssertEqual(trace.calls.count, 1)
+        XCTAssertEqual(y, [7, 10, 15, 22], "the traced GEMM computed as usual")
     }
 }
