@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import itertools
 import json
 import math
 import os
@@ -72,7 +73,7 @@ def build(kind: str, a, num_classes: int):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--kind", choices=["class", "caption"], required=True)
-    p.add_argument("--steps", type=int, default=6000)
+    p.add_argument("--steps", type=int, default=0, help="step count of the schedule (0: the wall-time budget alone)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--max-minutes", type=float, default=28)
@@ -128,10 +129,10 @@ def main():
     warm = 200
     running = None
     step = 0
-    for step in range(a.steps):
+    for step in itertools.count():
         # Progress by steps or by wall time, whichever is further: a busy machine still gets a
         # fully decayed learning rate by the time limit.
-        progress = max(step / a.steps, clock.minutes() / a.max_minutes)
+        progress = max(step / a.steps if a.steps else 0, clock.minutes() / a.max_minutes)
         if progress >= 1:
             break
         lr = a.lr * min(1, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
@@ -172,7 +173,7 @@ def main():
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if step % 100 == 0:
             log(f"step {step} loss {running:.3f} lr {lr:.2e} {clock.minutes():.1f} min")
-    meta = {"enat": cfg.to_dict(), "steps": done_steps + step + 1, "minutes": round(clock.minutes(), 1), "loss": running}
+    meta = {"enat": cfg.to_dict(), "steps": done_steps + step, "minutes": round(clock.minutes(), 1), "loss": running}
     if a.kind == "caption":
         meta["text"] = model.text.config.to_dict()
     torch.save({"meta": meta, "state_dict": ema.state_dict()}, out)
