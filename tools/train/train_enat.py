@@ -76,7 +76,7 @@ def main():
     p.add_argument("--steps", type=int, default=0, help="step count of the schedule (0: the wall-time budget alone)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--max-minutes", type=float, default=28)
+    p.add_argument("--max-minutes", type=float, default=40)
     p.add_argument("--dim", type=int, default=128)
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--enc", type=int, default=4)

@@ -60,13 +60,13 @@ def tokenize(model, images, bs=256):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--steps", type=int, default=2400)
+    p.add_argument("--steps", type=int, default=1900)
     p.add_argument("--warmup", type=int, default=500, help="plain auto-encoder steps before k-means")
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--tokenize", type=int, default=40000, help="training images to tokenize for ENAT (0: none, only the checkpoint)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--ema", type=float, default=0.99, help="decay of the codebook's moving averages")
-    p.add_argument("--max-minutes", type=float, default=26)
+    p.add_argument("--max-minutes", type=float, default=16)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args()
     setup_torch(a.seed)
