@@ -27,11 +27,13 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // bfloat16 GEMM kernels (AVX2 + FMA, AVX-512 BF16), chosen at run time from the CPU's features.
+        .target(name: "CGEMMKernels", path: "Sources/CGEMMKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Makes every libpng call itself: libpng reports errors by longjmp, which Swift cannot catch.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
 
-        // Float32 compute core: BLAS calls, norms, activations, attention.
-        .target(name: "Tensors", dependencies: ["COpenBLAS"], swiftSettings: strict),
+        // Compute core: BLAS calls, bfloat16 GEMMs, norms, activations, attention.
+        .target(name: "Tensors", dependencies: ["COpenBLAS", "CGEMMKernels"], swiftSettings: strict),
         // Parsers for untrusted weight files (safetensors, PyTorch zip checkpoints).
         .target(name: "ModelFiles", swiftSettings: strict),
         // The ENAT transformer and its sampler.
@@ -53,7 +55,7 @@ let package = Package(
         // The batching scheduler: the only place where requests meet the engine.
         .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
-        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue"], swiftSettings: strict),
+        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors"], swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
         .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
 
@@ -78,7 +80,7 @@ let package = Package(
         .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
-        .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer"], swiftSettings: strict),
+        .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors"], swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
         .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], exclude: ["Fixtures"], swiftSettings: strict),

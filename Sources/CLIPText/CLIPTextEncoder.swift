@@ -19,9 +19,9 @@ public final class CLIPTextEncoder: Sendable {
     }
 
     /// Loads Hugging Face `CLIPTextModel` keys (with or without the `text_model.` prefix).
-    public convenience init(configuration: CLIPTextConfiguration, archive: any TensorArchive) throws {
+    public convenience init(configuration: CLIPTextConfiguration, archive: any TensorArchive, precision: ComputePrecision = .fp32) throws {
         try configuration.validate()
-        try self.init(weights: CLIPTextWeights(configuration: configuration, archive: archive))
+        try self.init(weights: CLIPTextWeights(configuration: configuration, archive: archive, precision: precision))
     }
 
     /// The text model's outputs for `batch` sequences of equal length, `ids` row-major
@@ -55,9 +55,10 @@ public final class CLIPTextEncoder: Sendable {
         let attended = FloatBuffer(count: rows * d)
         let hidden = FloatBuffer(count: rows * c.intermediateSize)
         let scores = FloatBuffer(count: n * n)
+        let workspace = GEMMWorkspace()
         for layer in w.layers {
             layerNorm(x.pointer, rows: rows, dim: d, eps: eps, weight: layer.norm1.weight.pointer, bias: layer.norm1.bias.pointer, into: h.pointer)
-            layer.queryKeyValue.linear.apply(h.pointer, rows: rows, into: qkv.pointer)
+            layer.queryKeyValue.linear.apply(h.pointer, rows: rows, into: qkv.pointer, workspace: workspace)
             for b in 0..<batch {
                 let base = qkv.pointer + b * n * 3 * d
                 causalSelfAttention(
@@ -65,12 +66,12 @@ public final class CLIPTextEncoder: Sendable {
                     heads: c.numAttentionHeads, headDim: c.headDim, scores: scores.pointer,
                     into: attended.pointer + b * n * d, outputStride: d)
             }
-            layer.outProj.linear.apply(attended.pointer, rows: rows, into: h.pointer)
+            layer.outProj.linear.apply(attended.pointer, rows: rows, into: h.pointer, workspace: workspace)
             add(h.pointer, into: x.pointer, count: rows * d)
             layerNorm(x.pointer, rows: rows, dim: d, eps: eps, weight: layer.norm2.weight.pointer, bias: layer.norm2.bias.pointer, into: h.pointer)
-            layer.fc1.linear.apply(h.pointer, rows: rows, into: hidden.pointer)
+            layer.fc1.linear.apply(h.pointer, rows: rows, into: hidden.pointer, workspace: workspace)
             activate(hidden.pointer, count: rows * c.intermediateSize)
-            layer.fc2.linear.apply(hidden.pointer, rows: rows, into: h.pointer)
+            layer.fc2.linear.apply(hidden.pointer, rows: rows, into: h.pointer, workspace: workspace)
             add(h.pointer, into: x.pointer, count: rows * d)
         }
         layerNorm(x.pointer, rows: rows, dim: d, eps: eps, weight: w.finalNorm.weight.pointer, bias: w.finalNorm.bias.pointer, into: x.pointer)

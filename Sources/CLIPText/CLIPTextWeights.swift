@@ -18,20 +18,18 @@ struct CLIPParameter: @unchecked Sendable {
     init(storage: FloatBuffer) { self.storage = storage }
 }
 
-/// A linear layer with bias, `y = x W^T + b`.
+/// A linear layer with bias, `y = x W^T + b`, in the precision it computes with.
 struct CLIPLinear: Sendable {
-    let weight: CLIPParameter  // [out, in]
-    let bias: CLIPParameter  // [out]
     let linear: Linear
 
-    init(_ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int) throws(ModelFileError) {
-        weight = try CLIPParameter(archive, prefix + ".weight", shape: [outFeatures, inFeatures])
-        bias = try CLIPParameter(archive, prefix + ".bias", shape: [outFeatures])
-        linear = Linear(weight: weight.pointer, bias: bias.pointer, inFeatures: inFeatures, outFeatures: outFeatures)
+    init(_ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int, precision: ComputePrecision) throws(ModelFileError) {
+        let weight = try CLIPParameter(archive, prefix + ".weight", shape: [outFeatures, inFeatures])
+        let bias = try CLIPParameter(archive, prefix + ".bias", shape: [outFeatures])
+        linear = Linear(weight: weight.storage, bias: bias.storage, inFeatures: inFeatures, outFeatures: outFeatures, precision: precision)
     }
 
     /// q, k and v projections stacked into one `[3D, D]` layer: one GEMM instead of three.
-    init(stacking prefixes: [String], from archive: any TensorArchive, width d: Int) throws(ModelFileError) {
+    init(stacking prefixes: [String], from archive: any TensorArchive, width d: Int, precision: ComputePrecision) throws(ModelFileError) {
         let weights = FloatBuffer(count: prefixes.count * d * d), biases = FloatBuffer(count: prefixes.count * d)
         for (k, prefix) in prefixes.enumerated() {
             _ = try archive.require(prefix + ".weight", shape: [d, d])
@@ -39,9 +37,7 @@ struct CLIPLinear: Sendable {
             try archive.readFloats(prefix + ".weight", into: UnsafeMutableBufferPointer(start: weights.pointer + k * d * d, count: d * d))
             try archive.readFloats(prefix + ".bias", into: UnsafeMutableBufferPointer(start: biases.pointer + k * d, count: d))
         }
-        weight = CLIPParameter(storage: weights)
-        bias = CLIPParameter(storage: biases)
-        linear = Linear(weight: weight.pointer, bias: bias.pointer, inFeatures: d, outFeatures: prefixes.count * d)
+        linear = Linear(weight: weights, bias: biases, inFeatures: d, outFeatures: prefixes.count * d, precision: precision)
     }
 }
 
@@ -65,14 +61,14 @@ struct CLIPLayerWeights: Sendable {
     let fc1: CLIPLinear  // mlp.fc1: [I, D]
     let fc2: CLIPLinear  // mlp.fc2: [D, I]
 
-    init(_ archive: any TensorArchive, prefix: String, index: Int, config: CLIPTextConfiguration) throws(ModelFileError) {
+    init(_ archive: any TensorArchive, prefix: String, index: Int, config: CLIPTextConfiguration, precision q: ComputePrecision) throws(ModelFileError) {
         let d = config.hiddenSize, p = prefix + "encoder.layers.\(index)."
         norm1 = try CLIPNorm(archive, p + "layer_norm1", dim: d)
-        queryKeyValue = try CLIPLinear(stacking: ["q", "k", "v"].map { p + "self_attn.\($0)_proj" }, from: archive, width: d)
-        outProj = try CLIPLinear(archive, p + "self_attn.out_proj", in: d, out: d)
+        queryKeyValue = try CLIPLinear(stacking: ["q", "k", "v"].map { p + "self_attn.\($0)_proj" }, from: archive, width: d, precision: q)
+        outProj = try CLIPLinear(archive, p + "self_attn.out_proj", in: d, out: d, precision: q)
         norm2 = try CLIPNorm(archive, p + "layer_norm2", dim: d)
-        fc1 = try CLIPLinear(archive, p + "mlp.fc1", in: d, out: config.intermediateSize)
-        fc2 = try CLIPLinear(archive, p + "mlp.fc2", in: config.intermediateSize, out: d)
+        fc1 = try CLIPLinear(archive, p + "mlp.fc1", in: d, out: config.intermediateSize, precision: q)
+        fc2 = try CLIPLinear(archive, p + "mlp.fc2", in: config.intermediateSize, out: d, precision: q)
     }
 }
 
@@ -85,15 +81,19 @@ public struct CLIPTextWeights: Sendable {
     let layers: [CLIPLayerWeights]
     let finalNorm: CLIPNorm  // final_layer_norm
 
-    public init(configuration: CLIPTextConfiguration, archive: any TensorArchive) throws(ModelFileError) {
+    /// The precision of every linear layer.
+    public let precision: ComputePrecision
+
+    public init(configuration: CLIPTextConfiguration, archive: any TensorArchive, precision: ComputePrecision = .fp32) throws(ModelFileError) {
         self.configuration = configuration
+        self.precision = precision
         // Errors name the keys as the file spells them, so the prefix is kept, not scoped away.
         let p = archive.info("text_model.embeddings.token_embedding.weight") != nil ? "text_model." : ""
         let c = configuration, d = c.hiddenSize
         tokenEmbedding = try CLIPParameter(archive, p + "embeddings.token_embedding.weight", shape: [c.vocabSize, d])
         positionEmbedding = try CLIPParameter(archive, p + "embeddings.position_embedding.weight", shape: [c.maxPositionEmbeddings, d])
         var layers: [CLIPLayerWeights] = []
-        for index in 0..<c.numHiddenLayers { layers.append(try CLIPLayerWeights(archive, prefix: p, index: index, config: c)) }
+        for index in 0..<c.numHiddenLayers { layers.append(try CLIPLayerWeights(archive, prefix: p, index: index, config: c, precision: precision)) }
         self.layers = layers
         finalNorm = try CLIPNorm(archive, p + "final_layer_norm", dim: d)
     }

@@ -13,7 +13,12 @@ public final class ENATTransformer {
 
     /// Dispatch workers for the element-wise passes (norms, modulation, GELU, softmax) between
     /// GEMMs, while OpenBLAS's own threads are idle.
-    public var elementwiseThreads: Int = 2
+    public var elementwiseThreads: Int = 2 {
+        didSet { workspace = GEMMWorkspace(threads: elementwiseThreads) }
+    }
+
+    /// bf16 GEMMs' rounded inputs, and their worker count (`elementwiseThreads`).
+    private var workspace = GEMMWorkspace(threads: 2)
 
     /// adaLN modulations per label, `[depth, 8D]`: a function of the label only, so computed once.
     private var modulationCache: [Int: FloatBuffer] = [:]
@@ -113,6 +118,11 @@ public final class ENATTransformer {
     /// replaced by this forward's features and masking. Returns each item's logits.
     public func forward(_ items: [ForwardItem]) throws(ENATError) -> [LogitsView] {
         var plans = try plan(items)
+        // bf16: the linear layers' workers and the attention heads' own the cores; OpenBLAS
+        // (attention's small GEMMs) runs in the calling worker, so no spinning pool competes.
+        let blasThreads = BLAS.threads
+        if weights.precision == .bf16 && blasThreads != 1 { BLAS.setThreads(1) }
+        defer { if BLAS.threads != blasThreads { BLAS.setThreads(blasThreads) } }
         let c = config, d = c.hiddenSize
         let w = weights
 
@@ -214,10 +224,14 @@ public final class ENATTransformer {
             Activation.geluErf(h, count: logitRows * d)
             layerNorm(h, rows: logitRows, dim: d, eps: 1e-5, weight: w.mlmNorm.weight.pointer, bias: w.mlmNorm.bias.pointer, into: h)
             // Tied output embedding; the mask token's column is dropped by computing only V columns.
-            for r in 0..<logitRows { (logits + r * v).update(from: w.mlmBias.pointer, count: v) }
-            BLAS.gemm(
-                transposeB: true, m: logitRows, n: v, k: d,
-                a: h, lda: d, b: w.wordEmbeddings.pointer, ldb: d, beta: 1, c: logits, ldc: v, weightB: true)
+            if let head = w.packedHead {
+                head.apply(h, rows: logitRows, into: logits, workspace: workspace)
+            } else {
+                for r in 0..<logitRows { (logits + r * v).update(from: w.mlmBias.pointer, count: v) }
+                BLAS.gemm(
+                    transposeB: true, m: logitRows, n: v, k: d,
+                    a: h, lda: d, b: w.wordEmbeddings.pointer, ldb: d, beta: 1, c: logits, ldc: v, weightB: true)
+            }
             operationCount += 2 * Double(logitRows) * Double(d) * Double(v)
         }
         return plans.map {
@@ -231,7 +245,7 @@ public final class ENATTransformer {
     /// A linear layer over `rows` rows, counted.
     @inline(__always)
     private func apply(_ layer: LinearLayer, _ input: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>) {
-        layer.linear.apply(input, rows: rows, into: output)
+        layer.linear.apply(input, rows: rows, into: output, workspace: workspace)
         operationCount += 2 * Double(rows) * Double(layer.linear.inFeatures) * Double(layer.linear.outFeatures)
     }
 
@@ -373,7 +387,8 @@ public final class ENATTransformer {
                 context: contextKV.map { UnsafePointer($0 + contextStarts[index] * 2 * d) }, contextRows: contextCount, contextStride: 2 * d,
                 selfKeyValues: qkv + s.selfStart * 3 * d + d, selfRows: s.selfCount, selfStride: 3 * d,
                 heads: config.numHeads, headDim: config.headDim,
-                scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d, threads: elementwiseThreads)
+                scores: scoreBuffer, into: a + s.selfStart * d, outputStride: d, threads: elementwiseThreads,
+                headThreads: weights.precision == .bf16 ? elementwiseThreads : 1)
             operationCount += 4 * Double(s.selfCount) * Double(s.selfCount + contextCount) * Double(d)
         }
         apply(block.proj, a, rows: rows, into: h)

@@ -1,4 +1,5 @@
 import ModelFiles
+import Tensors
 
 // Caption-conditioned ENAT: our design (the official release is class-conditional only).
 // PyTorch side, which trains it: tools/train/enat.py; parity: Tests/ENATTests/CaptionParityTests.
@@ -26,13 +27,13 @@ struct CaptionWeights: Sendable {
     let textProjection: LinearLayer  // text_proj: [D, Dt], token states to context tokens
     let poolProjection: LinearLayer  // text_pool_proj: [D, Dt], pooled state to the condition vector
 
-    init(_ archive: any TensorArchive, config: ENATConfiguration) throws(ModelFileError) {
+    init(_ archive: any TensorArchive, config: ENATConfiguration, precision: ComputePrecision) throws(ModelFileError) {
         guard let info = archive.info("text_proj.weight"), info.shape.count == 2, info.shape[1] > 0 else {
             throw .missingTensor(file: archive.sourceDescription, name: "text_proj.weight")
         }
         textWidth = info.shape[1]
-        textProjection = try LinearLayer(archive, "text_proj", in: textWidth, out: config.hiddenSize)
-        poolProjection = try LinearLayer(archive, "text_pool_proj", in: textWidth, out: config.hiddenSize)
+        textProjection = try LinearLayer(archive, "text_proj", in: textWidth, out: config.hiddenSize, precision: precision)
+        poolProjection = try LinearLayer(archive, "text_pool_proj", in: textWidth, out: config.hiddenSize, precision: precision)
     }
 }
 

@@ -26,22 +26,21 @@ struct Parameter: @unchecked Sendable {
     }
 }
 
-/// A linear layer whose parameters it owns.
+/// A linear layer whose parameters it owns, in the precision it computes with.
 struct LinearLayer: Sendable {
-    let weight: Parameter  // [out, in]
-    let bias: Parameter?  // [out]
     let linear: Linear
 
-    init(_ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true) throws(ModelFileError) {
-        weight = try .load(archive, prefix + ".weight", shape: [outFeatures, inFeatures])
-        bias = hasBias ? try .load(archive, prefix + ".bias", shape: [outFeatures]) : nil
-        linear = Linear(weight: weight.pointer, bias: bias?.pointer, inFeatures: inFeatures, outFeatures: outFeatures)
+    init(
+        _ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int, bias hasBias: Bool = true,
+        precision: ComputePrecision
+    ) throws(ModelFileError) {
+        let weight = try Parameter.load(archive, prefix + ".weight", shape: [outFeatures, inFeatures])
+        let bias = hasBias ? try Parameter.load(archive, prefix + ".bias", shape: [outFeatures]) : nil
+        linear = Linear(weight: weight.storage, bias: bias?.storage, inFeatures: inFeatures, outFeatures: outFeatures, precision: precision)
     }
-}
 
-extension LinearLayer {
     /// Several layers that read the same input, stacked along their outputs into one.
-    init(stacking parts: [(name: String, out: Int)], from archive: any TensorArchive, in inFeatures: Int) throws(ModelFileError) {
+    init(stacking parts: [(name: String, out: Int)], from archive: any TensorArchive, in inFeatures: Int, precision: ComputePrecision) throws(ModelFileError) {
         let total = parts.reduce(0) { $0 + $1.out }
         let weights = FloatBuffer(count: total * inFeatures), biases = FloatBuffer(count: total)
         var row = 0
@@ -52,9 +51,7 @@ extension LinearLayer {
             try archive.readFloats(part.name + ".bias", into: UnsafeMutableBufferPointer(start: biases.pointer + row, count: part.out))
             row += part.out
         }
-        weight = Parameter(storage: weights)
-        bias = Parameter(storage: biases)
-        linear = Linear(weight: weight.pointer, bias: bias?.pointer, inFeatures: inFeatures, outFeatures: total)
+        linear = Linear(weight: weights, bias: biases, inFeatures: inFeatures, outFeatures: total, precision: precision)
     }
 }
 
@@ -78,15 +75,15 @@ struct BlockWeights: Sendable {
     let fc1: LinearLayer  // mlp.fc1: [4D, D]
     let fc2: LinearLayer  // mlp.fc2: [D, 4D]
 
-    init(_ archive: any TensorArchive, index: Int, config: ENATConfiguration) throws(ModelFileError) {
-        let d = config.hiddenSize, p = "blocks.\(index)."
-        adaLN = try LinearLayer(archive, p + "adaLN_modulation.1", in: d, out: 8 * d)
+    init(_ archive: any TensorArchive, index: Int, config: ENATConfiguration, precision: ComputePrecision) throws(ModelFileError) {
+        let d = config.hiddenSize, p = "blocks.\(index).", q = precision
+        adaLN = try LinearLayer(archive, p + "adaLN_modulation.1", in: d, out: 8 * d, precision: q)
         // One GEMM for the self tokens' queries, keys and values: skinny GEMMs gain from width.
-        queryKeyValue = try LinearLayer(stacking: [(p + "attn.q", d), (p + "attn.kv.B", 2 * d)], from: archive, in: d)
-        kvContext = try LinearLayer(archive, p + "attn.kv.A", in: d, out: 2 * d)
-        proj = try LinearLayer(archive, p + "attn.proj", in: d, out: d)
-        fc1 = try LinearLayer(archive, p + "mlp.fc1", in: d, out: config.mlpHidden)
-        fc2 = try LinearLayer(archive, p + "mlp.fc2", in: config.mlpHidden, out: d)
+        queryKeyValue = try LinearLayer(stacking: [(p + "attn.q", d), (p + "attn.kv.B", 2 * d)], from: archive, in: d, precision: q)
+        kvContext = try LinearLayer(archive, p + "attn.kv.A", in: d, out: 2 * d, precision: q)
+        proj = try LinearLayer(archive, p + "attn.proj", in: d, out: d, precision: q)
+        fc1 = try LinearLayer(archive, p + "mlp.fc1", in: d, out: config.mlpHidden, precision: q)
+        fc2 = try LinearLayer(archive, p + "mlp.fc2", in: config.mlpHidden, out: d, precision: q)
     }
 }
 
@@ -94,6 +91,8 @@ struct BlockWeights: Sendable {
 /// Keys the computation does not use (`prev_embedder.*`) are ignored.
 public struct ENATWeights: Sendable {
     public let config: ENATConfiguration
+    /// The precision of every linear layer (and of the tied output head).
+    public let precision: ComputePrecision
     let wordEmbeddings: Parameter  // x_embedder.word_embeddings: [V+1, D]; row V is the mask token
     let positionEmbeddings: Parameter  // x_embedder.position_embeddings: [L, D]
     let embedNorm: NormLayer  // x_embedder.LayerNorm, eps 1e-6
@@ -107,32 +106,44 @@ public struct ENATWeights: Sendable {
     let mlmFC: LinearLayer  // mlm_layer.fc: [D, D]
     let mlmNorm: NormLayer  // mlm_layer.ln, eps 1e-5
     let mlmBias: Parameter  // mlm_layer.bias: [V+1]
+    /// bf16 only: the tied output head (the first V rows of the word embeddings, packed, and
+    /// the first V biases). fp32 reads `wordEmbeddings` in place.
+    let packedHead: Linear?
 
     /// Loads from an archive with official key names (scope away any prefix first). An archive
     /// with `text_proj.weight` holds a caption model: its `y_embedder.*`, if any, is ignored.
-    public init(config: ENATConfiguration, archive: any TensorArchive) throws(ModelFileError) {
+    public init(config: ENATConfiguration, archive: any TensorArchive, precision: ComputePrecision = .fp32) throws(ModelFileError) {
         self.config = config
+        self.precision = precision
         let d = config.hiddenSize, v = config.codebookSize
         wordEmbeddings = try .load(archive, "x_embedder.word_embeddings.weight", shape: [v + 1, d])
         positionEmbeddings = try .load(archive, "x_embedder.position_embeddings.weight", shape: [config.tokenCount, d])
         embedNorm = try NormLayer(archive, "x_embedder.LayerNorm", dim: d)
         if archive.info("text_proj.weight") != nil {
-            caption = try CaptionWeights(archive, config: config)
+            caption = try CaptionWeights(archive, config: config, precision: precision)
             classEmbeddings = nil
         } else {
             caption = nil
             classEmbeddings = try .load(archive, "y_embedder.embedding_table.weight", shape: [config.numClasses + 1, d])
         }
         var blocks: [BlockWeights] = []
-        for index in 0..<config.depth { blocks.append(try BlockWeights(archive, index: index, config: config)) }
+        for index in 0..<config.depth { blocks.append(try BlockWeights(archive, index: index, config: config, precision: precision)) }
         self.blocks = blocks
         prevNorm = try NormLayer(archive, "prev_proj.norm", dim: d)
-        prevFC1 = try LinearLayer(archive, "prev_proj.mlp.fc1", in: d, out: config.mlpHidden)
-        prevFC2 = try LinearLayer(archive, "prev_proj.mlp.fc2", in: config.mlpHidden, out: d)
+        prevFC1 = try LinearLayer(archive, "prev_proj.mlp.fc1", in: d, out: config.mlpHidden, precision: precision)
+        prevFC2 = try LinearLayer(archive, "prev_proj.mlp.fc2", in: config.mlpHidden, out: d, precision: precision)
         finalNorm = try NormLayer(archive, "norm", dim: d)
-        mlmFC = try LinearLayer(archive, "mlm_layer.fc", in: d, out: d)
+        mlmFC = try LinearLayer(archive, "mlm_layer.fc", in: d, out: d, precision: precision)
         mlmNorm = try NormLayer(archive, "mlm_layer.ln", dim: d)
         mlmBias = try .load(archive, "mlm_layer.bias", squeezedShape: [v + 1])
+        if precision == .bf16 {
+            // The embedding table stays float32 for the lookups (a table, not a GEMM operand).
+            let bias = FloatBuffer(count: v)
+            bias.pointer.update(from: mlmBias.pointer, count: v)
+            packedHead = Linear(weight: wordEmbeddings.storage, bias: bias, inFeatures: d, outFeatures: v, precision: .bf16)
+        } else {
+            packedHead = nil
+        }
     }
 
     /// Every key this loader reads, with its shape: for converters and for naming what is missing.

@@ -38,6 +38,11 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Whole images to time end to end: sampler, VQGAN decode and PNG (0: skip).")
     var wholeImages: Int = 2
 
+    @Option(
+        parsing: .upToNextOption,
+        help: "Precisions to time, side by side with the ratio (fp32, bf16, auto). Default: fp32, and bf16 where the CPU runs it.")
+    var precision: [String] = []
+
     func run() throws {
         let bundle: BundleConfiguration
         switch model {
@@ -46,32 +51,51 @@ struct BenchCommand: ParsableCommand {
         case "tiny": bundle = .testTiny
         default: throw ValidationError("unknown model shape '\(model)'")
         }
+        var precisions: [ComputePrecision] = []
+        for text in precision.isEmpty ? (BF16Kernel.best == nil ? ["fp32"] : ["fp32", "bf16"]) : precision {
+            let resolved = try resolvePrecision(text)
+            if !precisions.contains(resolved) { precisions.append(resolved) }
+        }
         let config = bundle.transformer
         BLAS.setThreads(threads)
-        print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)")")
-        let loadStart = Date()
+        print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); bf16 kernel: \(BF16Kernel.best.map { "\($0)" } ?? "none")")
         // The transformer and the VQGAN of the model's shape, random weights (same values as
-        // SamplerBenchmark.randomModel: seed 1).
-        let loaded = try LoadedModel.random(configuration: bundle, seed: 1)
-        let sampler = loaded.sampler
-        print(String(format: "model %@ (D=%d, %d+%d blocks, L=%d) with random weights, built in %.1f s", model, config.hiddenSize, config.encoderDepth, config.decoderDepth, config.tokenCount, Date().timeIntervalSince(loadStart)))
+        // SamplerBenchmark.randomModel: seed 1), once per precision.
+        var models: [(precision: ComputePrecision, model: LoadedModel)] = []
+        for precision in precisions {
+            let loadStart = Date()
+            models.append((precision, try LoadedModel.random(configuration: bundle, seed: 1, precision: precision)))
+            print(String(
+                format: "model %@ (D=%d, %d+%d blocks, L=%d) with random weights, %@, built in %.1f s", model, config.hiddenSize,
+                config.encoderDepth, config.decoderDepth, config.tokenCount, computeDescription(precision), Date().timeIntervalSince(loadStart)))
+        }
         let settings = SamplerSettings(steps: steps, guidanceScale: cfg, maskTemperature: 1.5, sampleTemperature: 6)
         print("transformer, \(steps) steps, cfg \(cfg):")
         for size in batch {
-            let result = try SamplerBenchmark.run(sampler: sampler, settings: settings, batch: size, repetitions: repetitions)
-            print(String(format: "  batch %2d: %.3f s/image, %.1f GFLOP/image, %.1f GFLOP/s", size, result.secondsPerImage, result.operationsPerImage / 1e9, result.gflops))
-            print(String(
-                format: "            OpenBLAS alone on the same calls: linear layers %.3f s/image (ours %.2fx), all GEMMs %.3f s/image (ours %.2fx)",
-                result.linearGEMMSecondsPerImage, result.secondsPerImage / result.linearGEMMSecondsPerImage,
-                result.allGEMMSecondsPerImage, result.secondsPerImage / result.allGEMMSecondsPerImage))
+            var seconds: [Double] = []
+            for (precision, loaded) in models {
+                let result = try SamplerBenchmark.run(sampler: loaded.sampler, settings: settings, batch: size, repetitions: repetitions)
+                seconds.append(result.secondsPerImage)
+                print(String(
+                    format: "  batch %2d %@: %.3f s/image, %.1f GFLOP/image, %.1f GFLOP/s", size, precision.rawValue, result.secondsPerImage,
+                    result.operationsPerImage / 1e9, result.gflops))
+                if let linear = result.linearGEMMSecondsPerImage, let all = result.allGEMMSecondsPerImage {
+                    print(String(
+                        format: "                 OpenBLAS alone on the same calls: linear layers %.3f s/image (ours %.2fx), all GEMMs %.3f s/image (ours %.2fx)",
+                        linear, result.secondsPerImage / linear, all, result.secondsPerImage / all))
+                }
+            }
+            if seconds.count == 2 {
+                print(String(format: "  batch %2d %@/%@ time ratio: %.2fx", size, precisions[1].rawValue, precisions[0].rawValue, seconds[1] / seconds[0]))
+            }
         }
         let decodeBatch = decodeBatch.filter { $0 > 0 }
-        if !decodeBatch.isEmpty { print("VQGAN decode, 256 px (16x16 tokens), random weights of the released shape:") }
+        if !decodeBatch.isEmpty { print("VQGAN decode, 256 px (16x16 tokens), random weights of the released shape (float32):") }
         for size in decodeBatch {
             let result = VQGANBenchmark.run(batch: size, repetitions: max(repetitions, 2))
             print(String(format: "  batch %2d: %.3f s/image, %.1f GFLOP/s", size, result.secondsPerImage, result.gflops))
         }
-        if mosaicFrames > 0 {
+        if mosaicFrames > 0, let loaded = models.first?.model {
             // The per-code colours: one decode of every code, paid once per model.
             let tableStart = Date()
             try loaded.preparePreviews()
@@ -81,13 +105,15 @@ struct BenchCommand: ParsableCommand {
                 outputSize: loaded.imageSize, gridSide: config.latentSize, codebookSize: config.codebookSize, frames: mosaicFrames)
             print("mosaic preview frame, \(loaded.imageSize) px (\(config.latentSize)x\(config.latentSize) tokens): \(result)")
         }
-        if wholeImages > 0 { try timeWholeImages(loaded, settings: settings) }
+        if wholeImages > 0 {
+            for (_, loaded) in models { try timeWholeImages(loaded, settings: settings) }
+        }
     }
 
     /// One request at a time through the whole path, as `enat generate` runs it: sampler steps,
     /// one VQGAN decode, PNG at the small compression. New labels, so no cached conditioning.
     private func timeWholeImages(_ loaded: LoadedModel, settings: SamplerSettings) throws {
-        print("whole image, \(loaded.imageSize) px, batch 1 (sampler + VQGAN decode + PNG):")
+        print("whole image, \(loaded.imageSize) px, batch 1, \(loaded.precision.rawValue) (sampler + VQGAN decode + PNG):")
         var sampling = 0.0, rendering = 0.0
         for index in 0..<wholeImages {
             // Counting down from the top: the sampler benchmark used labels from 0 up.

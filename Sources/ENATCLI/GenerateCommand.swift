@@ -58,6 +58,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "OpenBLAS threads.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: "Number format of the linear layers: fp32, bf16 or auto (bf16 where the CPU has AVX512-BF16).")
+    var precision: String = "auto"
+
     func validate() throws {
         guard (className == nil) != (prompt == nil) else { throw ValidationError("give exactly one of --class and --prompt") }
         guard let mode = PreviewMode(rawValue: preview), mode != .none else {
@@ -81,11 +84,14 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        let precision = try resolvePrecision(self.precision)
         BLAS.setThreads(threads)
         let progress = Progress(interactive: isatty(STDERR_FILENO) == 1)
         let loadStart = Date()
-        let loaded = try LoadedModel.load(path: model)
-        progress.line(String(format: "loaded %@ (%d px) in %.1f s", loaded.id, loaded.imageSize, Date().timeIntervalSince(loadStart)))
+        let loaded = try LoadedModel.load(path: model, precision: precision)
+        progress.line(String(
+            format: "loaded %@ (%d px, %@) in %.1f s", loaded.id, loaded.imageSize, computeDescription(precision),
+            Date().timeIntervalSince(loadStart)))
 
         let condition: GenerationCondition
         if let className {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GoldenCheck
 import ModelFiles
+import Tensors
 
 struct GoldenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,15 +19,19 @@ struct GoldenCommand: ParsableCommand {
     @Option(help: "Read the model parameters from this checkpoint (safetensors or PyTorch) instead of the file's own weights.*.")
     var weights: String?
 
+    @Option(help: "fp32 (the parity check) or bf16 (tolerance: 2% of each expected tensor's range; the VQGAN decoder runs fp32).")
+    var precision: String = "fp32"
+
     @Option(help: "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for files with captions; default: clip_bpe_simple_vocab_16e6.txt.gz beside each file.")
     var vocabulary: String?
 
     func run() throws {
+        let precision = try resolvePrecision(self.precision)
         var failed = false
         for path in files {
             do {
                 let archive = try weights.map { try openArchive(path: $0) }
-                let report = try GoldenCheck.run(path: path, weights: archive, vocabulary: vocabulary)
+                let report = try GoldenCheck.run(path: path, weights: archive, vocabulary: vocabulary, precision: precision)
                 print(report.text, terminator: "")
                 failed = failed || !report.passed
             } catch {

@@ -5,6 +5,7 @@ import HTTPServer
 import ImageAPI
 import ModelBundle
 import Scheduler
+import Tensors
 
 /// `enat serve`: loads the models, starts the scheduler and the HTTP API, drains on SIGTERM/SIGINT.
 /// Only configuration and wiring live here; the parts are in ImageAPI, Scheduler and HTTPServer.
@@ -69,13 +70,21 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical. Key: log_level. Env: ENAT_LOG_LEVEL. Default: info.")
     var logLevel: String?
 
+    @Option(
+        help: """
+            Number format of the linear layers: fp32, bf16 (bfloat16 weights and products, float32 sums; \
+            needs AVX2+FMA or AVX512-BF16) or auto (bf16 where the CPU has AVX512-BF16). Key: precision. \
+            Env: ENAT_PRECISION. Default: auto.
+            """)
+    var precision: String?
+
     func run() throws {
         let (configuration, file) = try loadConfiguration()
         let logger = Logger(level: configuration.logLevel)
         logger.info("configuration", [
             "file": .string(file ?? "(none)"), "host": .string(configuration.host), "port": .int(configuration.port),
             "max_batch_size": .int(configuration.maxBatchSize), "max_queue_length": .int(configuration.maxQueueLength),
-            "blas_threads": .int(configuration.blasThreads),
+            "blas_threads": .int(configuration.blasThreads), "precision": .string(configuration.precision.rawValue),
         ])
         // Watch signals before loading: as PID 1 in a container, a SIGTERM that arrives while the
         // models load would otherwise be lost and the pod would wait out its whole grace period.
@@ -129,6 +138,12 @@ struct ServeCommand: ParsableCommand {
                 throw ValidationError("--log-level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             flags.logLevel = level
+        }
+        if let precision {
+            guard let setting = PrecisionSetting(rawValue: precision.lowercased()) else {
+                throw ValidationError("--precision must be one of \(PrecisionSetting.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            flags.precision = setting
         }
         do {
             let loaded = try ServerConfiguration.load(

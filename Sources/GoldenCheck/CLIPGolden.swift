@@ -1,6 +1,7 @@
 import CLIPText
 import Foundation
 import ModelFiles
+import Tensors
 
 /// Reproduces CLIP text golden files: the captions in the metadata tokenized (exact ids against
 /// `case.input_ids`), then `case.input_ids` through the text transformer against
@@ -35,10 +36,13 @@ public enum CLIPGolden {
         return (ids.map { Int32(clamping: $0) }, shape[0])
     }
 
-    public static func check(_ file: GoldenFile, weights: (any TensorArchive)? = nil, vocabulary: String? = nil) throws -> GoldenReport {
+    public static func check(
+        _ file: GoldenFile, weights: (any TensorArchive)? = nil, vocabulary: String? = nil, precision: ComputePrecision = .fp32
+    ) throws -> GoldenReport {
         let configuration = try JSONDecoder().decode(CLIPTextConfiguration.self, from: file.metadataJSON("config"))
-        let encoder = try CLIPTextEncoder(configuration: configuration, archive: weights ?? file.archive.scoped("weights."))
-        var report = GoldenReport(file: file.path, kind: file.kind.rawValue)
+        let encoder = try CLIPTextEncoder(
+            configuration: configuration, archive: weights ?? file.archive.scoped("weights."), precision: precision)
+        var report = GoldenReport(file: file.path, kind: file.kind.rawValue, precision: precision)
         let (ids, batch) = try compareIDs(file, vocabulary: vocabulary, into: &report)
         let (hidden, pooled) = try encoder.encode(ids: ids, batch: batch)
         report.compare("last_hidden_state", hidden, try file.floats("expect.last_hidden_state"), tolerance: tolerance)

@@ -2,6 +2,7 @@ import CLIPText
 import ENAT
 import Foundation
 import ModelFiles
+import Tensors
 
 /// Reproduces caption ENAT golden files (written by tools/train/make_caption_golden.py from
 /// the PyTorch module): the captions' ids, the text encoder's outputs, then the transformer's
@@ -16,14 +17,15 @@ public enum CaptionENATGolden {
     /// `useGoldenTextStates` feeds the file's `expect.text.*` to the transformer instead of the
     /// Swift text encoder's outputs: it isolates the ENAT part.
     public static func check(
-        _ file: GoldenFile, weights: (any TensorArchive)? = nil, vocabulary: String? = nil, useGoldenTextStates: Bool = false
+        _ file: GoldenFile, weights: (any TensorArchive)? = nil, vocabulary: String? = nil, useGoldenTextStates: Bool = false,
+        precision: ComputePrecision = .fp32
     ) throws -> GoldenReport {
         let config = try ENATGolden.configuration(of: file)
         let textConfiguration = try JSONDecoder().decode(TextEncoderSection.self, from: file.metadataJSON("config")).text_encoder
         let archive = weights ?? file.archive.scoped("weights.")
-        let model = ENATTransformer(weights: try ENATWeights(config: config, archive: archive))
-        let encoder = try CLIPTextEncoder(configuration: textConfiguration, archive: archive)
-        var report = GoldenReport(file: file.path, kind: file.kind.rawValue)
+        let model = ENATTransformer(weights: try ENATWeights(config: config, archive: archive, precision: precision))
+        let encoder = try CLIPTextEncoder(configuration: textConfiguration, archive: archive, precision: precision)
+        var report = GoldenReport(file: file.path, kind: file.kind.rawValue, precision: precision)
 
         let (inputIDs, batch) = try CLIPGolden.compareIDs(file, vocabulary: vocabulary, into: &report)
         var (hidden, pooled) = try encoder.encode(ids: inputIDs, batch: batch)

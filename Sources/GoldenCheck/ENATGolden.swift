@@ -1,14 +1,17 @@
 import ENAT
 import Foundation
 import ModelFiles
+import Tensors
 
 /// Reproduces ENAT golden files: single forwards (full, prev, reuse) and whole trajectories.
 public enum ENATGolden {
     public static let tolerance = 1e-4
 
     /// Loads the transformer a golden file describes: its own `weights.*`, or a checkpoint's.
-    public static func loadTransformer(config: ENATConfiguration, weightsFrom archive: any TensorArchive) throws -> ENATTransformer {
-        ENATTransformer(weights: try ENATWeights(config: config, archive: archive))
+    public static func loadTransformer(
+        config: ENATConfiguration, weightsFrom archive: any TensorArchive, precision: ComputePrecision = .fp32
+    ) throws -> ENATTransformer {
+        ENATTransformer(weights: try ENATWeights(config: config, archive: archive, precision: precision))
     }
 
     static func configuration(of file: GoldenFile) throws -> ENATConfiguration {
@@ -16,11 +19,13 @@ public enum ENATGolden {
     }
 
     /// The forward file's three cases, each compared on logits and features.
-    public static func checkForward(_ file: GoldenFile, weights: (any TensorArchive)? = nil) throws -> GoldenReport {
+    public static func checkForward(
+        _ file: GoldenFile, weights: (any TensorArchive)? = nil, precision: ComputePrecision = .fp32
+    ) throws -> GoldenReport {
         let config = try configuration(of: file)
-        let model = try loadTransformer(config: config, weightsFrom: weights ?? file.archive.scoped("weights."))
+        let model = try loadTransformer(config: config, weightsFrom: weights ?? file.archive.scoped("weights."), precision: precision)
         let cases = try ForwardCases(file: file, config: config)
-        var report = GoldenReport(file: file.path, kind: file.kind.rawValue)
+        var report = GoldenReport(file: file.path, kind: file.kind.rawValue, precision: precision)
         for (name, items) in [("full", cases.full()), ("prev", cases.previous()), ("reuse", cases.reuse())] {
             let views = try model.forward(items)
             try compare(name: name, items: items, views: views, file: file, config: config, into: &report)

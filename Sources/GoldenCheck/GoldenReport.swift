@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// The outcome of reproducing one golden file: one line per expected tensor.
 public struct GoldenReport: Sendable {
@@ -13,16 +14,28 @@ public struct GoldenReport: Sendable {
 
     public let file: String
     public let kind: String
+    /// The engine's precision. In bf16 a float tensor passes within `bf16RangeFraction` of
+    /// the expected tensor's range (or the file's own tolerance, when that is wider).
+    public let precision: ComputePrecision
     public private(set) var lines: [Line] = []
 
-    public init(file: String, kind: String) {
+    /// bf16's tolerance: 2% of the expected values' range (the spec's goal for a
+    /// reduced-precision path: logits within 2% of their range).
+    public static let bf16RangeFraction = 0.02
+
+    public init(file: String, kind: String, precision: ComputePrecision = .fp32) {
         self.file = file
         self.kind = kind
+        self.precision = precision
     }
 
     public var passed: Bool { !lines.isEmpty && lines.allSatisfy(\.passed) }
 
-    public mutating func compare(_ name: String, _ actual: some Collection<Float>, _ expected: some Collection<Float>, tolerance: Double) {
+    public mutating func compare(_ name: String, _ actual: some Collection<Float>, _ expected: some Collection<Float>, tolerance fp32Tolerance: Double) {
+        var tolerance = fp32Tolerance
+        if precision == .bf16, let low = expected.min(), let high = expected.max() {
+            tolerance = max(tolerance, Self.bf16RangeFraction * Double(high - low))
+        }
         var worst = actual.count == expected.count ? 0.0 : Double.infinity
         for (a, e) in zip(actual, expected) {
             let difference = Double(abs(a - e))
@@ -39,7 +52,7 @@ public struct GoldenReport: Sendable {
 
     /// Human-readable lines for the CLI.
     public var text: String {
-        var out = "\(file) (\(kind))\n"
+        var out = "\(file) (\(kind)\(precision == .fp32 ? "" : ", \(precision)"))\n"
         for line in lines {
             let verdict = line.passed ? "ok  " : "FAIL"
             if line.exact {

@@ -1,6 +1,7 @@
 import ENAT
 import Foundation
 import ModelFiles
+import Tensors
 
 /// Replays a golden sampler trajectory with the official randomness injected.
 public enum TrajectoryGolden {
@@ -26,11 +27,13 @@ public enum TrajectoryGolden {
 
     /// At every step: both streams' logits (reuse on) against the golden ones, then the
     /// re-masking computed from the golden logits and draws against `ids_out`.
-    public static func check(_ file: GoldenFile, weights: (any TensorArchive)? = nil) throws -> GoldenReport {
+    public static func check(
+        _ file: GoldenFile, weights: (any TensorArchive)? = nil, precision: ComputePrecision = .fp32
+    ) throws -> GoldenReport {
         let metadata = try JSONDecoder().decode(SamplerMetadata.self, from: file.metadataJSON("sampler"))
         let source = try weightsFile(for: file)
         let config = try ENATGolden.configuration(of: source)
-        let model = try ENATGolden.loadTransformer(config: config, weightsFrom: weights ?? source.archive.scoped("weights."))
+        let model = try ENATGolden.loadTransformer(config: config, weightsFrom: weights ?? source.archive.scoped("weights."), precision: precision)
         let settings = SamplerSettings(
             steps: metadata.steps, guidanceScale: metadata.cfg_scale,
             maskTemperature: metadata.mask_temp, sampleTemperature: metadata.samp_temp)
@@ -40,7 +43,7 @@ public enum TrajectoryGolden {
         let batch = labels.count
         let conditionalStates = labels.map { _ in StreamState(tokenCount: l, hiddenSize: config.hiddenSize) }
         let unconditionalStates = labels.map { _ in StreamState(tokenCount: l, hiddenSize: config.hiddenSize) }
-        var report = GoldenReport(file: file.path, kind: file.kind.rawValue)
+        var report = GoldenReport(file: file.path, kind: file.kind.rawValue, precision: precision)
 
         for s in 0..<settings.steps {
             let idsIn = try file.ints("step\(s).ids_in").map(Int32.init)

@@ -21,7 +21,7 @@ extension ImageAPI {
 
     func metricsPage() -> HTTPResponse {
         let text = PrometheusText.render(
-            scheduler: scheduler.metrics, http: metrics, ready: notReadyReason == nil, models: scheduler.models.count)
+            scheduler: scheduler.metrics, http: metrics, ready: notReadyReason == nil, models: scheduler.models)
         return HTTPResponse(status: .ok, headers: ["Content-Type": PrometheusText.contentType], text: text)
     }
 
@@ -46,6 +46,7 @@ extension ImageAPI {
             classes: model.kind == .classConditional ? model.classNames : nil,
             defaultSettings: .init(
                 steps: settings.steps, guidanceScale: settings.guidanceScale, maskTemperature: settings.maskTemperature,
-                sampleTemperature: settings.sampleTemperature))
+                sampleTemperature: settings.sampleTemperature),
+            precision: model.precision.rawValue, computeBackend: model.computeBackend, computeKernel: model.computeKernel)
     }
 }

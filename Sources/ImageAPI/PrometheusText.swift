@@ -1,4 +1,5 @@
 import Foundation
+import ModelBundle
 import Scheduler
 
 /// Prometheus text exposition format 0.0.4.
@@ -60,10 +61,16 @@ struct PrometheusText {
 
 extension PrometheusText {
     /// The whole `/metrics` page.
-    static func render(scheduler metrics: SchedulerMetrics, http: HTTPMetrics, ready: Bool, models: Int) -> String {
+    static func render(scheduler metrics: SchedulerMetrics, http: HTTPMetrics, ready: Bool, models: [LoadedModel]) -> String {
         var page = PrometheusText()
         page.gauge("enat_ready", "1 when the server accepts generations (models loaded, not draining, queue not full).", ready ? 1 : 0)
-        page.gauge("enat_models_loaded", "Models being served.", Double(models))
+        page.gauge("enat_models_loaded", "Models being served.", Double(models.count))
+        page.family(
+            "enat_info", "What computes each model: precision (fp32, bf16), backend (openblas, enat-bf16) and kernel.",
+            type: "gauge",
+            models.map {
+                ([("model", $0.id), ("precision", $0.precision.rawValue), ("backend", $0.computeBackend), ("kernel", $0.computeKernel)], 1)
+            })
         page.gauge("enat_queue_depth", "Jobs waiting to start.", Double(metrics.queueDepth))
         page.gauge("enat_running_samples", "Samples in the running batch.", Double(metrics.runningSamples))
         page.gauge("enat_last_batch_size", "Samples in the latest engine step call.", Double(metrics.lastBatchSize))

@@ -119,10 +119,16 @@ struct ModelListBody: Encodable, Sendable {
         var size: String
         var classes: [String]?
         var defaultSettings: Settings
+        /// What computes it: "fp32" or "bf16", the backend and its kernel.
+        var precision: String
+        var computeBackend: String
+        var computeKernel: String
 
         enum CodingKeys: String, CodingKey {
-            case id, object, created, kind, description, resolution, size, classes
+            case id, object, created, kind, description, resolution, size, classes, precision
             case ownedBy = "owned_by"
+            case computeBackend = "compute_backend"
+            case computeKernel = "compute_kernel"
             case defaultSettings = "default_settings"
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import ModelBundle
+import Tensors
 
 /// Turns the configured model paths into loaded models, with errors a person can act on.
 public enum ServedModels {
@@ -21,23 +22,31 @@ public enum ServedModels {
                     + "(tools/train writes them). Pass --model PATH (a bundle folder or the official checkpoint files; repeatable), "
                     + "set ENAT_MODELS, or use --model \(randomTiny) for a random-weight test model.")
         }
+        let precision: ComputePrecision
+        do {
+            precision = try configuration.precision.resolve()
+        } catch {
+            throw ConfigurationError(error.description)
+        }
         var models: [LoadedModel] = []
         for path in paths {
             let start = ContinuousClock.now
             let model: LoadedModel
             if path == randomTiny {
-                model = try LoadedModel.random(configuration: .testTiny, seed: 0)
+                model = try LoadedModel.random(configuration: .testTiny, seed: 0, precision: precision)
             } else {
                 guard fileExists(path) else {
                     throw ConfigurationError(
                         "model path '\(path)' does not exist (working directory \(FileManager.default.currentDirectoryPath)); "
                             + "give a bundle folder, the official checkpoint files, or \(randomTiny)")
                 }
-                model = try LoadedModel.load(path: path)
+                model = try LoadedModel.load(path: path, precision: precision)
             }
             logger.info("model loaded", [
                 "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
                 "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).seconds),
+                "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
+                "kernel": .string(model.computeKernel),
             ])
             models.append(model)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 extension ServerConfiguration {
     /// Settings from one source (file, environment or flags); nil means "not set here".
@@ -16,6 +17,7 @@ extension ServerConfiguration {
         public var shutdownGraceSeconds: Double?
         public var jobRetentionSeconds: Double?
         public var logLevel: LogLevel?
+        public var precision: PrecisionSetting?
 
         public init() {}
 
@@ -39,6 +41,12 @@ extension ServerConfiguration {
                     throw APIError.invalid(CodingKeys.logLevel.rawValue, "must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 logLevel = level
+            }
+            if let text = try fields.string(CodingKeys.precision.rawValue) {
+                guard let setting = PrecisionSetting(rawValue: text.lowercased()) else {
+                    throw APIError.invalid(CodingKeys.precision.rawValue, "must be one of \(PrecisionSetting.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                precision = setting
             }
         }
 
@@ -87,6 +95,12 @@ extension ServerConfiguration {
                 }
                 result.logLevel = level
             }
+            if let text = value(.precision) {
+                guard let setting = PrecisionSetting(rawValue: text.lowercased()) else {
+                    throw ConfigurationError("ENAT_PRECISION='\(text)' is not one of \(PrecisionSetting.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                result.precision = setting
+            }
             return result
         }
     }
@@ -112,6 +126,7 @@ extension ServerConfiguration {
         if let v = overrides.shutdownGraceSeconds { shutdownGraceSeconds = v }
         if let v = overrides.jobRetentionSeconds { jobRetentionSeconds = v }
         if let v = overrides.logLevel { logLevel = v }
+        if let v = overrides.precision { precision = v }
     }
 
     /// The effective configuration: defaults < file < environment < flags, validated.

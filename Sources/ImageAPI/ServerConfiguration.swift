@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Everything `enat serve` can be told, with the built-in defaults. Each setting comes from, in
 /// rising precedence: the default, the JSON file (`Config/enat-serve.json`, snake_case keys), an
@@ -31,6 +32,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var jobRetentionSeconds: Double = 600
     /// Least severe log level written to stderr.
     public var logLevel: LogLevel = .info
+    /// Number format of the engine's linear layers: bf16 where the CPU has AVX512-BF16 (`auto`).
+    public var precision: PrecisionSetting = .auto
 
     /// The demo bundles `tools/train` writes, used when no model is configured.
     public static let defaultModelPaths = ["Models/demo-shapes", "Models/demo-captions"]
@@ -52,6 +55,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case jobRetentionSeconds = "job_retention_seconds"
         case logLevel = "log_level"
+        case precision
     }
 
     /// Checks ranges; the message names the setting by its file key.

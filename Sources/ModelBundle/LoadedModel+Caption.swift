@@ -2,6 +2,7 @@ import CLIPText
 import ENAT
 import Foundation
 import ModelFiles
+import Tensors
 import VQGAN
 
 /// What a caption model adds to a `LoadedModel`: its text encoder, turning a caption into a
@@ -73,7 +74,7 @@ extension LoadedModel {
     /// (`files.transformer`), the VQGAN, the CLIP text encoder (`files.text_encoder`, Hugging
     /// Face `CLIPTextModel` keys) and its vocabulary (`files.vocabulary`).
     static func loadCaptionBundle(
-        configuration: BundleConfiguration, folder: URL, id: String
+        configuration: BundleConfiguration, folder: URL, id: String, precision: ComputePrecision
     ) throws(ModelBundleError) -> LoadedModel {
         func path(_ name: String?, _ what: String) throws(ModelBundleError) -> String {
             let path = folder.appendingPathComponent(name ?? "").path
@@ -100,13 +101,15 @@ extension LoadedModel {
         }
         return try assembleCaption(
             configuration: configuration, id: id, source: folder.path, vocabulary: vocabulary,
-            transformer: archives[0], vqgan: archives[1], textEncoder: archives[2])
+            transformer: archives[0], vqgan: archives[1], textEncoder: archives[2], precision: precision)
     }
 
     /// A caption model with random weights of the configuration's shapes. Its tokenizer uses
     /// the merges file named by `files.vocabulary` when that is an existing absolute path, and
     /// CLIP's byte symbols without merges otherwise (ids are then valid but not CLIP's words).
-    static func loadCaptionRandom(configuration: BundleConfiguration, seed: UInt64) throws(ModelBundleError) -> LoadedModel {
+    static func loadCaptionRandom(
+        configuration: BundleConfiguration, seed: UInt64, precision: ComputePrecision
+    ) throws(ModelBundleError) -> LoadedModel {
         guard let text = configuration.textEncoder else {
             throw .invalidConfiguration(file: "random configuration", reason: "a caption model needs a text_encoder configuration")
         }
@@ -125,13 +128,13 @@ extension LoadedModel {
         let textEncoder = RandomArchive(shapes: CLIPTextWeights.expectedKeys(text), seed: seed &+ 2)
         return try assembleCaption(
             configuration: configuration, id: configuration.id, source: "random weights (seed \(seed))", vocabulary: vocabulary,
-            transformer: transformer, vqgan: vqgan, textEncoder: textEncoder)
+            transformer: transformer, vqgan: vqgan, textEncoder: textEncoder, precision: precision)
     }
 
     /// Builds a caption model's parts from archives with official and Hugging Face key names.
     static func assembleCaption(
         configuration: BundleConfiguration, id: String, source: String, vocabulary: BPEVocabulary,
-        transformer: any TensorArchive, vqgan: any TensorArchive, textEncoder: any TensorArchive
+        transformer: any TensorArchive, vqgan: any TensorArchive, textEncoder: any TensorArchive, precision: ComputePrecision
     ) throws(ModelBundleError) -> LoadedModel {
         guard let clip = configuration.textEncoder else {
             throw .invalidConfiguration(file: source, reason: "a caption model needs a text_encoder configuration")
@@ -149,9 +152,9 @@ extension LoadedModel {
         let decoder: VQGANDecoder
         let encoder: CLIPTextEncoder
         do {
-            weights = try ENATWeights(config: configuration.transformer, archive: transformer)
+            weights = try ENATWeights(config: configuration.transformer, archive: transformer, precision: precision)
             decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan)
-            encoder = try CLIPTextEncoder(weights: CLIPTextWeights(configuration: clip, archive: textEncoder))
+            encoder = try CLIPTextEncoder(weights: CLIPTextWeights(configuration: clip, archive: textEncoder, precision: precision))
         } catch let error as ModelFileError {
             throw .weights(error)
         } catch let error as VQGANError {

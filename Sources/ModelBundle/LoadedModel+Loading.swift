@@ -1,6 +1,7 @@
 import ENAT
 import Foundation
 import ModelFiles
+import Tensors
 import VQGAN
 
 extension LoadedModel {
@@ -12,28 +13,34 @@ extension LoadedModel {
     ///
     /// The mosaic colour table is built at the first mosaic frame; a server that wants every
     /// frame equally fast calls `preparePreviews()` once after loading.
-    public static func load(path: String, id: String? = nil) throws(ModelBundleError) -> LoadedModel {
+    ///
+    /// `precision` is the format of the linear layers: in bf16 their weights are packed to
+    /// bfloat16 as they load and no float32 copy stays (resolve `auto` with `PrecisionSetting`).
+    public static func load(path: String, id: String? = nil, precision: ComputePrecision = .fp32) throws(ModelBundleError) -> LoadedModel {
         if let id { try checkID(id) }
         switch try ModelSource.locate(path) {
         case .bundle(let folder):
-            return try loadBundle(folder: folder, id: id)
+            return try loadBundle(folder: folder, id: id, precision: precision)
         case .official(let transformer, let vqgan):
-            return try loadOfficial(transformer: transformer, vqgan: vqgan, id: id)
+            return try loadOfficial(transformer: transformer, vqgan: vqgan, id: id, precision: precision)
         }
     }
 
+
     /// A model with random weights of the configuration's shapes (tests, benchmarks).
-    public static func random(configuration: BundleConfiguration, seed: UInt64) throws(ModelBundleError) -> LoadedModel {
+    public static func random(
+        configuration: BundleConfiguration, seed: UInt64, precision: ComputePrecision = .fp32
+    ) throws(ModelBundleError) -> LoadedModel {
         try configuration.validate(file: "random configuration")
         guard configuration.kind == .classConditional else {
-            return try loadCaptionRandom(configuration: configuration, seed: seed)
+            return try loadCaptionRandom(configuration: configuration, seed: seed, precision: precision)
         }
         let transformer = RandomArchive(shapes: ENATWeights.expectedKeys(configuration.transformer), seed: seed)
         let vqgan = RandomArchive(
             shapes: VQGANDecoder.parameterShapes(configuration.vqgan).map { ($0.name, $0.shape) }, seed: seed &+ 1)
         return try assemble(
             configuration: configuration, id: configuration.id, source: "random weights (seed \(seed))",
-            transformer: transformer, vqgan: vqgan)
+            transformer: transformer, vqgan: vqgan, precision: precision)
     }
 
     /// An id given by the caller follows the configuration's rule.
@@ -55,21 +62,22 @@ extension LoadedModel {
         return try BundleConfiguration.decode(json: data, file: file)
     }
 
-    static func loadBundle(folder: URL, id: String?) throws(ModelBundleError) -> LoadedModel {
+    static func loadBundle(folder: URL, id: String?, precision: ComputePrecision) throws(ModelBundleError) -> LoadedModel {
         var configuration = try readConfiguration(folder: folder.path)
         // The id a model is served under is the one its configuration reports.
         let modelID = id ?? configuration.id
         configuration.id = modelID
         if configuration.kind == .caption {
-            return try loadCaptionBundle(configuration: configuration, folder: folder, id: modelID)
+            return try loadCaptionBundle(configuration: configuration, folder: folder, id: modelID, precision: precision)
         }
         let transformer = try openSafeTensors(folder, configuration.files.transformer, what: "transformer weights")
         let vqgan = try openSafeTensors(folder, configuration.files.vqgan, what: "VQGAN weights")
         return try assemble(
-            configuration: configuration, id: modelID, source: folder.path, transformer: transformer, vqgan: vqgan)
+            configuration: configuration, id: modelID, source: folder.path, transformer: transformer, vqgan: vqgan,
+            precision: precision)
     }
 
-    static func loadOfficial(transformer: URL, vqgan: URL, id: String?) throws(ModelBundleError) -> LoadedModel {
+    static func loadOfficial(transformer: URL, vqgan: URL, id: String?, precision: ComputePrecision) throws(ModelBundleError) -> LoadedModel {
         let transformerArchive: TorchCheckpoint
         let vqganArchive: TorchCheckpoint
         do {
@@ -84,7 +92,7 @@ extension LoadedModel {
         if let id { configuration.id = id }
         return try assemble(
             configuration: configuration, id: id ?? configuration.id, source: transformer.deletingLastPathComponent().path,
-            transformer: transformerArchive, vqgan: vqganArchive)
+            transformer: transformerArchive, vqgan: vqganArchive, precision: precision)
     }
 
     /// 256 or 512 px, from the position table: 256 positions (16 x 16) or 1024 (32 x 32).
@@ -107,10 +115,10 @@ extension LoadedModel {
     /// Builds the parts from archives with official key names.
     static func assemble(
         configuration: BundleConfiguration, id: String, source: String, transformer: any TensorArchive,
-        vqgan: any TensorArchive
+        vqgan: any TensorArchive, precision: ComputePrecision
     ) throws(ModelBundleError) -> LoadedModel {
         do {
-            let weights = try ENATWeights(config: configuration.transformer, archive: transformer)
+            let weights = try ENATWeights(config: configuration.transformer, archive: transformer, precision: precision)
             let decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan)
             return LoadedModel(
                 id: id, configuration: configuration, source: source,

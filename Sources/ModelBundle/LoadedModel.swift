@@ -2,6 +2,7 @@ import ENAT
 import Foundation
 import Imaging
 import ModelFiles
+import Tensors
 import VQGAN
 
 /// A loaded, servable model: the ENAT sampler, the VQGAN decoder and the preview renderer of
@@ -40,6 +41,16 @@ public final class LoadedModel: @unchecked Sendable {
         self.decoder = decoder
         self.captionConditioner = captionConditioner
         classIndex = ClassNameIndex(names: configuration.classNames)
+    }
+
+    /// The number format of the linear layers (`ComputePrecision`).
+    public var precision: ComputePrecision { sampler.transformer.weights.precision }
+    /// What computes the linear layers: "openblas" (fp32) or "enat-bf16" (the packed kernels).
+    public var computeBackend: String { precision == .fp32 ? "openblas" : "enat-bf16" }
+    /// The kernel family in use: OpenBLAS's core ("Haswell", "Cooperlake") or the bf16 kernel
+    /// ("avx2_fma", "avx512_bf16").
+    public var computeKernel: String {
+        precision == .fp32 ? BLAS.coreName : (BF16Kernel.best.map { "\($0)" } ?? "none")
     }
 
     /// The sampler settings of a request that does not choose its own.

@@ -29,9 +29,11 @@ public func causalSelfAttention(
 ///
 /// Key/value rows hold `[k | v]` (each `heads * headDim` wide) at the given row strides. The two
 /// parts are never copied together: each head computes its score matrix in two column blocks.
-/// The heads' score matrices lie side by side: the score GEMMs of all heads run first, then ONE
-/// softmax pass over every head's rows (split over `threads` Dispatch workers while BLAS is
-/// idle), then the value GEMMs.
+/// The heads' score matrices lie side by side. With `headThreads` 1 the score GEMMs of all heads
+/// run first (OpenBLAS's own threads split each), then ONE softmax pass over every head's rows
+/// (split over `threads` Dispatch workers while BLAS is idle), then the value GEMMs. With
+/// `headThreads` > 1 (OpenBLAS single-threaded, as in bf16 mode) the heads are split over that
+/// many workers, each running its heads' GEMMs and softmax.
 public func multiHeadAttention(
     queries: UnsafePointer<Float>, rows: Int, queryStride: Int,
     context: UnsafePointer<Float>?, contextRows: Int, contextStride: Int,
@@ -39,14 +41,14 @@ public func multiHeadAttention(
     heads: Int, headDim: Int,
     scores: UnsafeMutablePointer<Float>,  // at least heads * rows * (contextRows + selfRows)
     into output: UnsafeMutablePointer<Float>, outputStride: Int,
-    threads: Int
+    threads: Int, headThreads: Int = 1
 ) {
     let width = heads * headDim
     let total = contextRows + selfRows
     guard rows > 0, total > 0 else { return }
     let scale = 1 / Float(headDim).squareRoot()
     let perHead = rows * total
-    for h in 0..<heads {
+    func scoreGEMMs(_ h: Int) {
         let q = queries + h * headDim, s = scores + h * perHead
         if let context, contextRows > 0 {
             BLAS.gemm(
@@ -61,8 +63,7 @@ public func multiHeadAttention(
                 c: s + contextRows, ldc: total)
         }
     }
-    softmaxRows(scores, rows: heads * rows, cols: total, threads: threads)
-    for h in 0..<heads {
+    func valueGEMMs(_ h: Int) {
         let s = scores + h * perHead, o = output + h * headDim
         var beta: Float = 0
         if let context, contextRows > 0 {
@@ -79,4 +80,16 @@ public func multiHeadAttention(
                 beta: beta, c: o, ldc: outputStride)
         }
     }
+    if headThreads > 1 {
+        // Each worker owns whole heads: their score blocks and output columns are disjoint.
+        Parallel.ranges(heads, threads: headThreads, elementsPerItem: max(1, rows * total * headDim / 16)) { range in
+            for h in range { scoreGEMMs(h) }
+            softmaxRows(scores + range.lowerBound * perHead, rows: range.count * rows, cols: total)
+            for h in range { valueGEMMs(h) }
+        }
+        return
+    }
+    for h in 0..<heads { scoreGEMMs(h) }
+    softmaxRows(scores, rows: heads * rows, cols: total, threads: threads)
+    for h in 0..<heads { valueGEMMs(h) }
 }

@@ -1,4 +1,6 @@
+import ModelBundle
 import Scheduler
+import Tensors
 import XCTest
 @testable import ImageAPI
 
@@ -29,15 +31,17 @@ final class PrometheusTextTests: XCTestCase {
         XCTAssertEqual(PrometheusText.format(3), "3")
     }
 
-    func testPageHasTheSchedulerAndHTTPMetrics() {
+    func testPageHasTheSchedulerAndHTTPMetrics() throws {
         var metrics = SchedulerMetrics()
         metrics.mixedStepBatches = 5
         metrics.queueDepth = 2
         let http = HTTPMetrics()
         http.record(route: "/v1/jobs", code: 503, seconds: 0.01)
         http.record(route: "/v1/jobs", code: 503, seconds: 0.01)
-        let text = PrometheusText.render(scheduler: metrics, http: http, ready: true, models: 1)
+        let model = try LoadedModel.random(configuration: .testTiny, seed: 0)
+        let text = PrometheusText.render(scheduler: metrics, http: http, ready: true, models: [model])
         for line in [
+            #"enat_info{model="test-tiny",precision="fp32",backend="openblas",kernel="\#(BLAS.coreName)"} 1"#, "enat_models_loaded 1",
             "enat_mixed_step_batches_total 5", "enat_queue_depth 2", "enat_ready 1",
             #"enat_http_requests_total{route="/v1/jobs",code="503"} 2"#, "# TYPE enat_time_to_first_frame_seconds histogram",
             "# TYPE enat_queue_wait_seconds histogram", "# TYPE enat_step_seconds histogram", "# TYPE enat_batch_size histogram",

@@ -74,14 +74,11 @@ struct QualityClassifier {
         }
         for (index, layer) in layers.enumerated() {
             var y = [Float](repeating: 0, count: count * layer.outFeatures)
-            layer.weight.withUnsafeBufferPointer { w in
-                layer.bias.withUnsafeBufferPointer { b in
-                    x.withUnsafeBufferPointer { input in
-                        y.withUnsafeMutableBufferPointer { output in
-                            Linear(weight: w.baseAddress!, bias: b.baseAddress!, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
-                                .apply(input.baseAddress!, rows: count, into: output.baseAddress!)
-                        }
-                    }
+            let linear = Linear(
+                weight: FloatBuffer(layer.weight), bias: FloatBuffer(layer.bias), inFeatures: layer.inFeatures, outFeatures: layer.outFeatures)
+            x.withUnsafeBufferPointer { input in
+                y.withUnsafeMutableBufferPointer { output in
+                    linear.apply(input.baseAddress!, rows: count, into: output.baseAddress!)
                 }
             }
             if index < layers.count - 1 { y = y.map { max($0, 0) } }

@@ -8,12 +8,13 @@ final class GEMMTraceTests: XCTestCase {
         let w = (0..<(output * input)).map { Float($0) / 7 }
         var y = [Float](repeating: 0, count: rows * output)
         var scores = [Float](repeating: 0, count: rows * rows)
+        let layer = Linear(weight: FloatBuffer(w), bias: nil, inFeatures: input, outFeatures: output)
         x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
+            do {
+                let wp = layer.float32Weight!
                 let (_, trace) = GEMMTrace.record {
                     y.withUnsafeMutableBufferPointer { yp in
-                        Linear(weight: wp.baseAddress!, bias: nil, inFeatures: input, outFeatures: output)
-                            .apply(xp.baseAddress!, rows: rows, into: yp.baseAddress!)
+                        layer.apply(xp.baseAddress!, rows: rows, into: yp.baseAddress!)
                     }
                     // An activation product (as attention's scores): x x^T.
                     scores.withUnsafeMutableBufferPointer { sp in
@@ -26,7 +27,7 @@ final class GEMMTraceTests: XCTestCase {
                 let linear = trace.calls[0], product = trace.calls[1]
                 XCTAssertEqual([linear.m, linear.n, linear.k, linear.ldb], [rows, output, input, input])
                 XCTAssertTrue(linear.weightB && linear.transposeB && !linear.transposeA)
-                XCTAssertEqual(linear.b, UInt(bitPattern: wp.baseAddress!))
+                XCTAssertEqual(linear.b, UInt(bitPattern: wp))
                 XCTAssertFalse(product.weightB)
                 XCTAssertEqual(trace.linearLayerCalls.count, 1)
 

@@ -12,14 +12,10 @@ final class KernelTests: XCTestCase {
         let rows = 5, input = 7, output = 3
         let x = values(rows * input, seed: 1), w = values(output * input, seed: 2), b = values(output, seed: 3)
         var y = [Float](repeating: .nan, count: rows * (output + 2))
+        let layer = Linear(weight: FloatBuffer(w), bias: FloatBuffer(b), inFeatures: input, outFeatures: output)
         x.withUnsafeBufferPointer { xp in
-            w.withUnsafeBufferPointer { wp in
-                b.withUnsafeBufferPointer { bp in
-                    y.withUnsafeMutableBufferPointer { yp in
-                        Linear(weight: wp.baseAddress!, bias: bp.baseAddress!, inFeatures: input, outFeatures: output)
-                            .apply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, outputStride: output + 2)
-                    }
-                }
+            y.withUnsafeMutableBufferPointer { yp in
+                layer.apply(xp.baseAddress!, rows: rows, into: yp.baseAddress!, outputStride: output + 2)
             }
         }
         for r in 0..<rows {

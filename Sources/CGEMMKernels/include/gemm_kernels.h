@@ -1,0 +1,67 @@
+// Reduced-precision GEMM kernels: bfloat16 weights packed once at load, activations rounded to
+// bfloat16 as they enter, float32 accumulation. One packed layout serves every instruction set;
+// the kernel is chosen at run time from what the CPU reports, so one binary runs everywhere.
+#ifndef GEMM_KERNELS_H
+#define GEMM_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The kernel families, best last.
+typedef enum gemm_kernel_level {
+    /// No kernel for bfloat16 weights on this CPU.
+    GEMM_KERNEL_NONE = 0,
+    /// AVX2 + FMA: bfloat16 weights widened to float32 in registers, float32 FMAs.
+    GEMM_KERNEL_AVX2_FMA = 1,
+    /// AVX-512 with AVX512-BF16: `vdpbf16ps` dot products of bfloat16 pairs.
+    GEMM_KERNEL_AVX512_BF16 = 2,
+    /// The AVX-512 kernel's own source compiled over plain C vectors (tests only: it proves
+    /// the kernel's indexing on CPUs that cannot run the real one).
+    GEMM_KERNEL_AVX512_BF16_EMULATED = 3,
+} gemm_kernel_level;
+
+/// The best level this CPU runs (never the emulated one).
+gemm_kernel_level gemm_kernel_best_level(void);
+
+/// Columns per packed panel: one 512-bit vector of float32 results.
+#define GEMM_PANEL_COLUMNS 16
+
+/// bfloat16 elements of a packed `[n, k]` weight: panels of 16 rows of W (output columns), each
+/// `[ceil(k/2)][16][2]`: the pairs (W[c, 2p], W[c, 2p+1]) of its 16 columns, pair p after pair p-1.
+size_t gemm_packed_count(int n, int k);
+
+/// Packs float32 `w[n][k]` (row stride `ldw`) into `packed`, rounding to nearest even; columns
+/// past `n` and the odd `k` tail are zero.
+void gemm_pack_bf16(const float *w, int n, int k, int ldw, uint16_t *packed);
+
+/// Widens packed weights back to float32 `w[n][k]` (tests, and the memory-free round trip).
+void gemm_unpack_bf16(const uint16_t *packed, int n, int k, float *w, int ldw);
+
+/// Bytes per row of prepared activations for `k` inputs at `level` (a multiple of 64).
+size_t gemm_prepared_row_bytes(gemm_kernel_level level, int k);
+
+/// Rounds `m` rows of `x` (row stride `ldx` floats) to bfloat16 into `prepared`, in the layout
+/// `level`'s kernel reads: bfloat16 pairs (AVX-512) or rounded float32 (AVX2), rows
+/// `gemm_prepared_row_bytes` apart, the odd `k` tail zero.
+void gemm_prepare_rows(gemm_kernel_level level, const float *x, int m, int k, int ldx, void *prepared);
+
+/// `y[m, n_begin..<n_end] (+)= prepared[m, k] * W^T + bias`, for the columns of one thread.
+/// `n_begin` must be a multiple of 16; `accumulate` adds to `y`; `bias` may be NULL.
+/// Returns 0, or -1 when `level` cannot run here.
+int gemm_bf16(
+    gemm_kernel_level level, int m, int n, int n_begin, int n_end, int k,
+    const void *prepared, const uint16_t *packed, const float *bias,
+    float *y, int ldy, int accumulate);
+
+/// float32 -> bfloat16, round to nearest even (NaN stays NaN).
+uint16_t gemm_float_to_bf16(float value);
+float gemm_bf16_to_float(uint16_t value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,95 @@
+import CGEMMKernels
+import Dispatch
+
+/// A weight matrix `W[n, k]` (PyTorch's `[out, in]`) rounded to bfloat16 and packed once into
+/// the kernels' panel layout: the only copy of the weight that stays resident in bf16 mode.
+public final class PackedBF16Matrix: @unchecked Sendable {
+    // Immutable after init, so it may be read from any thread.
+    let storage: UnsafeMutablePointer<UInt16>
+    public let rows: Int  // n: outputs
+    public let columns: Int  // k: inputs
+    public let kernel: BF16Kernel
+
+    /// Packs float32 `weight[rows, columns]` (row stride `stride`, default `columns`).
+    public init(weight: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil, kernel: BF16Kernel) {
+        precondition(rows > 0 && columns > 0 && rows <= Int(Int32.max) && columns <= Int(Int32.max), "matrix shape out of range")
+        self.rows = rows
+        self.columns = columns
+        self.kernel = kernel
+        let count = gemm_packed_count(Int32(rows), Int32(columns))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 2, alignment: 64)
+        storage = raw.bindMemory(to: UInt16.self, capacity: count)
+        gemm_pack_bf16(weight, Int32(rows), Int32(columns), Int32(stride ?? columns), storage)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// Bytes held.
+    public var byteCount: Int { gemm_packed_count(Int32(rows), Int32(columns)) * 2 }
+
+    /// The weight as float32 (each value bfloat16-rounded), `[rows, columns]`.
+    public func unpacked() -> [Float] {
+        var out = [Float](repeating: 0, count: rows * columns)
+        out.withUnsafeMutableBufferPointer { gemm_unpack_bf16(storage, Int32(rows), Int32(columns), $0.baseAddress!, Int32(columns)) }
+        return out
+    }
+
+    /// `output[m, rows] (+)= bf16(input[m, columns]) W^T + bias`, split by output columns over
+    /// `workspace.threads` workers (each runs the kernel on its own panels; no thread pool of
+    /// a library competes for the cores).
+    public func multiply(
+        _ input: UnsafePointer<Float>, rows m: Int, inputStride: Int? = nil,
+        bias: UnsafePointer<Float>?, accumulate: Bool,
+        into output: UnsafeMutablePointer<Float>, outputStride: Int? = nil,
+        workspace: GEMMWorkspace
+    ) {
+        guard m > 0 else { return }
+        let level = kernel.level
+        let rowBytes = gemm_prepared_row_bytes(level, Int32(columns))
+        let prepared = workspace.reserve(bytes: m * rowBytes)
+        gemm_prepare_rows(level, input, Int32(m), Int32(columns), Int32(inputStride ?? columns), prepared)
+        let n = rows, k = columns, ldy = outputStride ?? rows
+        let panels = (n + 15) / 16
+        // Split in groups of 4 panels (the AVX-512 tile's width); tiny products run inline.
+        let groups = (panels + 3) / 4
+        let work = m * n * k
+        let parts = min(workspace.threads, groups, max(1, work / (1 << 20)))
+        let packed = UnsafePointer(storage)
+        let run = { (part: Int) in
+            let first = groups * part / parts * 64, last = min(n, groups * (part + 1) / parts * 64)
+            let status = gemm_bf16(
+                level, Int32(m), Int32(n), Int32(first), Int32(last), Int32(k), prepared, packed, bias, output,
+                Int32(ldy), accumulate ? 1 : 0)
+            precondition(status == 0, "bf16 kernel \(self.kernel) cannot run on this CPU")
+        }
+        if parts <= 1 {
+            run(0)
+        } else {
+            nonisolated(unsafe) let body = run
+            DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+        }
+    }
+}
+
+/// Scratch memory for a bf16 GEMM's rounded activations, and the worker count: one per
+/// inference thread (an engine owns one), grown once and then reused.
+public final class GEMMWorkspace {
+    public let threads: Int
+    private var storage: UnsafeMutableRawPointer?
+    private var capacity = 0
+
+    public init(threads: Int = 2) {
+        self.threads = max(1, threads)
+    }
+
+    deinit { storage?.deallocate() }
+
+    func reserve(bytes: Int) -> UnsafeMutableRawPointer {
+        if capacity < bytes {
+            storage?.deallocate()
+            capacity = max(bytes, capacity + capacity / 2)
+            storage = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
+        }
+        return storage!
+    }
+}
