@@ -1,44 +1,46 @@
-// The AVX2 + FMA kernel: bfloat16 weights widened to float32 in registers (a pair's low half
-// shifted up, its high half masked), activations already rounded to bfloat16 and kept as
-// float32, float32 FMAs. Products of two bfloat16 values are exact in float32, so this computes
-// what the AVX-512 BF16 kernel computes, up to the order of the additions.
+// The AVX2 + FMA kernel: bfloat16 B widened to float32 in registers (a pair's low half shifted
+// up, its high half masked), A already rounded to bfloat16 and kept as float32, float32 FMAs.
+// Products of two bfloat16 values are exact in float32, so this computes what the AVX-512 BF16
+// kernel computes, up to the order of the additions.
 #include "gemm_kernels.h"
 #include "gemm_internal.h"
 
 #include <immintrin.h>
 
 #define ATTRIBUTES __attribute__((target("avx2,fma")))
-// 6 rows x 16 columns: 12 accumulators, 2 widened weight vectors and a broadcast of the 16 ymm.
+// 6 rows x 16 columns: 12 accumulators, 2 widened B vectors and a broadcast of the 16 ymm.
 #define MR 6
 
-static inline __attribute__((always_inline)) ATTRIBUTES void tile_avx2(int mr, const gemm_args *args, int row0, int panel) {
-    const int pairs = args->pairs;
-    const size_t panel_stride = (size_t)pairs * 2 * GEMM_PANEL_COLUMNS;
-    const size_t row_floats = args->row_bytes / 4;
-    const float *a = (const float *)args->prepared + (size_t)row0 * row_floats;
-    const uint16_t *w = args->packed + (size_t)panel * panel_stride;
+static inline __attribute__((always_inline)) ATTRIBUTES void tile_avx2(int mr, const gemm_args *args, int row0, int column) {
+    const int pairs = args->pairs, segments = args->segments;
+    const size_t a_stride = args->a_row_stride, b_stride = args->b_stride_q;
+    const float *a = (const float *)args->a + (size_t)row0 * a_stride;
+    const uint16_t *b = args->b + (size_t)(column / GEMM_PANEL_COLUMNS) * args->b_stride_j;
     const __m256i high = _mm256_set1_epi32((int)0xffff0000u);
     __m256 acc[MR][2];
     for (int i = 0; i < mr; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
-    for (int q = 0; q < pairs; q++) {
-        const __m256i *wq = (const __m256i *)(w + (size_t)q * 2 * GEMM_PANEL_COLUMNS);
-        __m256i raw0 = _mm256_loadu_si256(wq), raw1 = _mm256_loadu_si256(wq + 1);
-        __m256 w0 = _mm256_castsi256_ps(_mm256_slli_epi32(raw0, 16));
-        __m256 w1 = _mm256_castsi256_ps(_mm256_slli_epi32(raw1, 16));
-        for (int i = 0; i < mr; i++) {
-            __m256 x = _mm256_broadcast_ss(a + i * row_floats + 2 * q);
-            acc[i][0] = _mm256_fmadd_ps(x, w0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(x, w1, acc[i][1]);
-        }
-        w0 = _mm256_castsi256_ps(_mm256_and_si256(raw0, high));
-        w1 = _mm256_castsi256_ps(_mm256_and_si256(raw1, high));
-        for (int i = 0; i < mr; i++) {
-            __m256 x = _mm256_broadcast_ss(a + i * row_floats + 2 * q + 1);
-            acc[i][0] = _mm256_fmadd_ps(x, w0, acc[i][0]);
-            acc[i][1] = _mm256_fmadd_ps(x, w1, acc[i][1]);
+    for (int s = 0; s < segments; s++) {
+        const float *as = a + args->a_offsets[s];
+        const uint16_t *bs = b + args->b_offsets[s];
+        for (int q = 0; q < pairs; q++) {
+            const __m256i *bq = (const __m256i *)(bs + (size_t)q * b_stride);
+            __m256i raw0 = _mm256_loadu_si256(bq), raw1 = _mm256_loadu_si256(bq + 1);
+            __m256 w0 = _mm256_castsi256_ps(_mm256_slli_epi32(raw0, 16));
+            __m256 w1 = _mm256_castsi256_ps(_mm256_slli_epi32(raw1, 16));
+            for (int i = 0; i < mr; i++) {
+                __m256 x = _mm256_broadcast_ss(as + i * a_stride + 2 * q);
+                acc[i][0] = _mm256_fmadd_ps(x, w0, acc[i][0]);
+                acc[i][1] = _mm256_fmadd_ps(x, w1, acc[i][1]);
+            }
+            w0 = _mm256_castsi256_ps(_mm256_and_si256(raw0, high));
+            w1 = _mm256_castsi256_ps(_mm256_and_si256(raw1, high));
+            for (int i = 0; i < mr; i++) {
+                __m256 x = _mm256_broadcast_ss(as + i * a_stride + 2 * q + 1);
+                acc[i][0] = _mm256_fmadd_ps(x, w0, acc[i][0]);
+                acc[i][1] = _mm256_fmadd_ps(x, w1, acc[i][1]);
+            }
         }
     }
-    int column = panel * GEMM_PANEL_COLUMNS;
     int valid = args->n_end - column;
     const float *bias = args->bias ? args->bias + column : 0;
     for (int i = 0; i < mr; i++) {
@@ -64,17 +66,18 @@ static inline __attribute__((always_inline)) ATTRIBUTES void tile_avx2(int mr, c
 }
 
 ATTRIBUTES void gemm_bf16_avx2(const gemm_args *args) {
-    const int panel_begin = args->n_begin / GEMM_PANEL_COLUMNS;
-    const int panel_end = (args->n_end + GEMM_PANEL_COLUMNS - 1) / GEMM_PANEL_COLUMNS;
-    for (int p = panel_begin; p < panel_end; p++) {
+    for (int chunk = args->n_begin; chunk < args->n_end; chunk += GEMM_CHUNK_COLUMNS) {
+        int chunk_end = chunk + GEMM_CHUNK_COLUMNS < args->n_end ? chunk + GEMM_CHUNK_COLUMNS : args->n_end;
         for (int r = 0; r < args->m; r += MR) {
-            switch (args->m - r < MR ? args->m - r : MR) {
-            case 1: tile_avx2(1, args, r, p); break;
-            case 2: tile_avx2(2, args, r, p); break;
-            case 3: tile_avx2(3, args, r, p); break;
-            case 4: tile_avx2(4, args, r, p); break;
-            case 5: tile_avx2(5, args, r, p); break;
-            default: tile_avx2(6, args, r, p); break;
+            for (int column = chunk; column < chunk_end; column += GEMM_PANEL_COLUMNS) {
+                switch (args->m - r < MR ? args->m - r : MR) {
+                case 1: tile_avx2(1, args, r, column); break;
+                case 2: tile_avx2(2, args, r, column); break;
+                case 3: tile_avx2(3, args, r, column); break;
+                case 4: tile_avx2(4, args, r, column); break;
+                case 5: tile_avx2(5, args, r, column); break;
+                default: tile_avx2(6, args, r, column); break;
+                }
             }
         }
     }

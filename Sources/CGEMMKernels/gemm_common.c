@@ -116,6 +116,24 @@ void gemm_prepare_rows(gemm_kernel_level level, const float *x, int m, int k, in
     }
 }
 
+static int run(gemm_kernel_level level, const gemm_args *args) {
+    switch (level) {
+    case GEMM_KERNEL_AVX2_FMA:
+        if (gemm_kernel_best_level() < GEMM_KERNEL_AVX2_FMA) return -1;
+        gemm_bf16_avx2(args);
+        return 0;
+    case GEMM_KERNEL_AVX512_BF16:
+        if (gemm_kernel_best_level() < GEMM_KERNEL_AVX512_BF16) return -1;
+        gemm_bf16_avx512(args);
+        return 0;
+    case GEMM_KERNEL_AVX512_BF16_EMULATED:
+        gemm_bf16_avx512_emulated(args);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
 int gemm_bf16(
     gemm_kernel_level level, int m, int n, int n_begin, int n_end, int k,
     const void *prepared, const uint16_t *packed, const float *bias,
@@ -123,23 +141,47 @@ int gemm_bf16(
     if (m <= 0 || n_end <= n_begin) return 0;
     if (n_begin % GEMM_PANEL_COLUMNS != 0 || n_end > n || n_begin < 0) return -1;
     gemm_args args = {
-        .m = m, .n_begin = n_begin, .n_end = n_end, .pairs = pair_count(k),
-        .prepared = prepared, .row_bytes = gemm_prepared_row_bytes(level, k),
-        .packed = packed, .bias = bias, .y = y, .ldy = ldy, .accumulate = accumulate,
+        .m = m, .n_begin = n_begin, .n_end = n_end, .pairs = pair_count(k), .segments = 1,
+        .a = prepared, .a_row_stride = gemm_prepared_row_bytes(level, k) / 4,
+        .b = packed, .b_stride_j = (size_t)pair_count(k) * 2 * GEMM_PANEL_COLUMNS, .b_stride_q = 2 * GEMM_PANEL_COLUMNS,
+        .bias = bias, .y = y, .ldy = ldy, .accumulate = accumulate,
     };
-    switch (level) {
-    case GEMM_KERNEL_AVX2_FMA:
-        if (gemm_kernel_best_level() < GEMM_KERNEL_AVX2_FMA) return -1;
-        gemm_bf16_avx2(&args);
-        return 0;
-    case GEMM_KERNEL_AVX512_BF16:
-        if (gemm_kernel_best_level() < GEMM_KERNEL_AVX512_BF16) return -1;
-        gemm_bf16_avx512(&args);
-        return 0;
-    case GEMM_KERNEL_AVX512_BF16_EMULATED:
-        gemm_bf16_avx512_emulated(&args);
-        return 0;
-    default:
-        return -1;
+    return run(level, &args);
+}
+
+size_t gemm_conv_weight_count(gemm_kernel_level level, int out_channels, int in_channels) {
+    return 9 * (size_t)out_channels * (gemm_prepared_row_bytes(level, in_channels) / 4);
+}
+
+void gemm_conv_prepare_weights(gemm_kernel_level level, const float *w, int out_channels, int in_channels, void *prepared) {
+    size_t row_units = gemm_prepared_row_bytes(level, in_channels) / 4;
+    for (int tap = 0; tap < 9; tap++) {
+        gemm_prepare_rows(
+            level, w + (size_t)tap * out_channels * in_channels, out_channels, in_channels, in_channels,
+            (uint32_t *)prepared + (size_t)tap * out_channels * row_units);
     }
+}
+
+void gemm_interleave_bf16(const float *x, int count, uint16_t *pairs_out, int lane) {
+    for (int i = 0; i < count; i++) pairs_out[2 * i + lane] = gemm_float_to_bf16(x[i]);
+}
+
+int gemm_bf16_conv3x3(
+    gemm_kernel_level level, int out_channels, int in_channels, int n_begin, int n_end,
+    const void *weights, const uint16_t *input, size_t row_length, int padded_width,
+    float *output, int ldo, int accumulate) {
+    if (out_channels <= 0 || n_end <= n_begin) return 0;
+    if (n_begin % GEMM_PANEL_COLUMNS != 0 || n_begin < 0 || in_channels <= 0) return -1;
+    size_t row_units = gemm_prepared_row_bytes(level, in_channels) / 4;
+    gemm_args args = {
+        .m = out_channels, .n_begin = n_begin, .n_end = n_end, .pairs = pair_count(in_channels), .segments = 9,
+        .a = weights, .a_row_stride = row_units,
+        .b = input, .b_stride_j = 2 * GEMM_PANEL_COLUMNS, .b_stride_q = 2 * row_length,
+        .bias = 0, .y = output, .ldy = ldo, .accumulate = accumulate,
+    };
+    for (int tap = 0; tap < 9; tap++) {
+        args.a_offsets[tap] = (size_t)tap * out_channels * row_units;
+        args.b_offsets[tap] = 2 * (ptrdiff_t)((tap / 3) * padded_width + tap % 3);
+    }
+    return run(level, &args);
 }

@@ -90,10 +90,17 @@ struct BenchCommand: ParsableCommand {
             }
         }
         let decodeBatch = decodeBatch.filter { $0 > 0 }
-        if !decodeBatch.isEmpty { print("VQGAN decode, 256 px (16x16 tokens), random weights of the released shape (float32):") }
+        if !decodeBatch.isEmpty { print("VQGAN decode, 256 px (16x16 tokens), random weights of the released shape:") }
         for size in decodeBatch {
-            let result = VQGANBenchmark.run(batch: size, repetitions: max(repetitions, 2))
-            print(String(format: "  batch %2d: %.3f s/image, %.1f GFLOP/s", size, result.secondsPerImage, result.gflops))
+            var seconds: [Double] = []
+            for precision in precisions {
+                let result = VQGANBenchmark.run(batch: size, repetitions: max(repetitions, 2), precision: precision)
+                seconds.append(result.secondsPerImage)
+                print(String(format: "  batch %2d %@: %.3f s/image, %.1f GFLOP/s", size, precision.rawValue, result.secondsPerImage, result.gflops))
+            }
+            if seconds.count == 2 {
+                print(String(format: "  batch %2d %@/%@ time ratio: %.2fx", size, precisions[1].rawValue, precisions[0].rawValue, seconds[1] / seconds[0]))
+            }
         }
         if mosaicFrames > 0, let loaded = models.first?.model {
             // The per-code colours: one decode of every code, paid once per model.

@@ -19,7 +19,7 @@ struct GoldenCommand: ParsableCommand {
     @Option(help: "Read the model parameters from this checkpoint (safetensors or PyTorch) instead of the file's own weights.*.")
     var weights: String?
 
-    @Option(help: "fp32 (the parity check) or bf16 (tolerance: 2% of each expected tensor's range; the VQGAN decoder runs fp32).")
+    @Option(help: "fp32 (the parity check) or bf16 (tolerance: 2% of each expected tensor's range).")
     var precision: String = "fp32"
 
     @Option(help: "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for files with captions; default: clip_bpe_simple_vocab_16e6.txt.gz beside each file.")

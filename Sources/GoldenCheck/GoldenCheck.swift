@@ -7,8 +7,7 @@ public enum GoldenCheck {
     /// read from `weights` (a checkpoint with official key names) instead of the file's own.
     /// Files with captions (CLIP text, caption ENAT) need CLIP's BPE vocabulary: `vocabulary`,
     /// else `clip_bpe_simple_vocab_16e6.txt.gz` beside the file.
-    /// `precision` is the engine's (bf16 widens the tolerances, see `GoldenReport`); the VQGAN
-    /// decoder computes in float32 in both.
+    /// `precision` is the engine's (bf16 widens the tolerances, see `GoldenReport`).
     public static func run(
         path: String, weights: (any TensorArchive)? = nil, vocabulary: String? = nil, precision: ComputePrecision = .fp32
     ) throws -> GoldenReport {
@@ -16,7 +15,7 @@ public enum GoldenCheck {
         switch file.kind {
         case .enatForward: return try ENATGolden.checkForward(file, weights: weights, precision: precision)
         case .enatTrajectory: return try TrajectoryGolden.check(file, weights: weights, precision: precision)
-        case .vqgan: return try VQGANGolden.check(file, weights: weights)
+        case .vqgan: return try VQGANGolden.check(file, weights: weights, precision: precision)
         case .clipText: return try CLIPGolden.check(file, weights: weights, vocabulary: vocabulary, precision: precision)
         case .captionENATForward:
             return try CaptionENATGolden.check(file, weights: weights, vocabulary: vocabulary, precision: precision)

@@ -153,7 +153,7 @@ extension LoadedModel {
         let encoder: CLIPTextEncoder
         do {
             weights = try ENATWeights(config: configuration.transformer, archive: transformer, precision: precision)
-            decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan)
+            decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan, precision: precision)
             encoder = try CLIPTextEncoder(weights: CLIPTextWeights(configuration: clip, archive: textEncoder, precision: precision))
         } catch let error as ModelFileError {
             throw .weights(error)

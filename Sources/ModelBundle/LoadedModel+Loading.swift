@@ -119,7 +119,7 @@ extension LoadedModel {
     ) throws(ModelBundleError) -> LoadedModel {
         do {
             let weights = try ENATWeights(config: configuration.transformer, archive: transformer, precision: precision)
-            let decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan)
+            let decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan, precision: precision)
             return LoadedModel(
                 id: id, configuration: configuration, source: source,
                 sampler: ENATSampler(transformer: ENATTransformer(weights: weights)), decoder: decoder)

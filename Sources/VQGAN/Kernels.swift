@@ -109,6 +109,32 @@ func rowSquaredDeviation(_ p: UnsafePointer<Float>, _ n: Int, _ mean: Float) -> 
     return s
 }
 
+/// Mean and 1 / standard deviation of one group of channels of image `b`: one pass, each row's
+/// mean and squared deviations from L1, rows merged by Chan et al.'s pairwise update (as exact
+/// as two passes).
+@inline(__always)
+func groupStatistics(
+    _ input: UnsafePointer<Float>, grid: Grid, image b: Int, channels: Range<Int>, eps: Float
+) -> (mean: Float, inverse: Float) {
+    let ld = grid.rowLength, w = grid.width
+    var n = 0.0, mean = 0.0, squares = 0.0
+    let rowCount = Double(w)
+    for c in channels {
+        let base = input + c * ld
+        for y in 0..<grid.height {
+            let row = base + grid.interior(image: b, row: y)
+            let rowMean = rowSum(row, w) / Float(w)
+            let rowSquares = Double(rowSquaredDeviation(row, w, rowMean))
+            let total = n + rowCount
+            let delta = Double(rowMean) - mean
+            mean += delta * rowCount / total
+            squares += rowSquares + delta * delta * n * rowCount / total
+            n = total
+        }
+    }
+    return (Float(mean), Float(1 / (squares / n + Double(eps)).squareRoot()))
+}
+
 /// `output = swish(GroupNorm(input))` over the interior of every image, with the border of
 /// `output` set to zero (it is the next convolution's input). `input` may have any border.
 func groupNormSwish(
@@ -122,26 +148,9 @@ func groupNormSwish(
         for item in items {
             let b = item / groups, g = item % groups
             let first = g * perGroup
-            // One pass over the group: each row's mean and squared deviations come from L1,
-            // and rows merge by Chan et al.'s pairwise update (as exact as two passes).
-            var n = 0.0, mean = 0.0, squares = 0.0
-            let rowCount = Double(w)
+            let (mean, inv) = groupStatistics(input, grid: grid, image: b, channels: first..<(first + perGroup), eps: eps)
             for c in first..<(first + perGroup) {
-                let base = input + c * ld
-                for y in 0..<h {
-                    let row = base + grid.interior(image: b, row: y)
-                    let rowMean = rowSum(row, w) / Float(w)
-                    let rowSquares = Double(rowSquaredDeviation(row, w, rowMean))
-                    let total = n + rowCount
-                    let delta = Double(rowMean) - mean
-                    mean += delta * rowCount / total
-                    squares += rowSquares + delta * delta * n * rowCount / total
-                    n = total
-                }
-            }
-            let inv = Float(1 / (squares / n + Double(eps)).squareRoot())
-            for c in first..<(first + perGroup) {
-                let scale = inv * weight[c], shift = bias[c] - Float(mean) * scale
+                let scale = inv * weight[c], shift = bias[c] - mean * scale
                 let vs = V16(repeating: scale), vt = V16(repeating: shift)
                 let src = input + c * ld + b * grid.imageStride
                 let dst = output + c * ld + b * grid.imageStride
@@ -194,16 +203,38 @@ func upsampleNearest(
     }
 }
 
-/// A 3x3 convolution, weight re-laid out as `[9 taps][out][in]` (tap = 3 dy + dx).
+/// A 3x3 convolution, weight re-laid out as `[9 taps][out][in]` (tap = 3 dy + dx): float32
+/// (OpenBLAS GEMMs) or, in bf16 mode, packed for the bf16 kernels (no float32 copy kept).
 struct Convolution {
-    let weight: FloatBuffer
+    let weight: FloatBuffer?
+    let packed: PackedConvolution?
     let bias: FloatBuffer?
     let inChannels: Int
     let outChannels: Int
 
+    /// `output (+)= conv(input)` on `grid` from bfloat16 pairs, float32 out; bias as `apply`.
+    func apply(_ input: BF16PairRows, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool, threads: Int) {
+        guard let packed else { preconditionFailure("a float32 convolution has no bf16 weights") }
+        let spans = grid.convolutionSpans
+        for span in 0..<spans.count {
+            let first = span * spans.step
+            packed.apply(
+                input, paddedWidth: grid.paddedWidth, columns: first..<(first + spans.length),
+                into: output + grid.paddedWidth + 1, outputStride: grid.rowLength, accumulate: accumulate, threads: threads)
+        }
+        if let bias {
+            for span in 0..<spans.count {
+                addBias(
+                    bias.pointer, to: output + span * spans.step + grid.paddedWidth + 1, count: spans.length,
+                    channels: outChannels, rowLength: grid.rowLength, threads: threads)
+            }
+        }
+    }
+
     /// `output (+)= conv(input)` on `grid`: nine accumulating GEMMs per block of columns. With
     /// `accumulate`, the convolution is added to what `output` holds (a residual).
     func apply(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool, threads: Int) {
+        guard let weight else { preconditionFailure("a bf16 convolution has no float32 weights") }
         let ld = grid.rowLength, wp = grid.paddedWidth
         let taps = inChannels * outChannels
         let spans = grid.convolutionSpans
@@ -239,6 +270,7 @@ struct Convolution {
     /// once, then each output pixel sums its nine shifted taps, adds the bias and is written
     /// unpadded to `output[b][o][y][x]` (images counted from `output`).
     func applyToImages(_ input: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, threads: Int) {
+        guard let weight else { preconditionFailure("the last convolution is always float32") }
         let ld = grid.rowLength, wp = grid.paddedWidth, w = grid.width, h = grid.height
         let out = outChannels
         let spans = grid.imageSpans
@@ -287,5 +319,93 @@ func addBias(
             while i + 16 <= count { store16(load16(row + i) + v, row + i); i += 16 }
             while i < count { row[i] += bias[c]; i += 1 }
         }
+    }
+}
+
+// MARK: bf16 convolution inputs
+
+/// `swish(GroupNorm(input))` as `groupNormSwish`, written as bfloat16 pairs (the bf16
+/// convolutions' input), border and slack zero.
+func groupNormSwish(
+    _ input: UnsafePointer<Float>, intoPairs output: BF16PairRows,
+    channels: Int, grid: Grid, groups: Int, eps: Float,
+    weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, threads: Int
+) {
+    output.reserve(channels: channels, rowLength: grid.rowLength)
+    let perGroup = channels / groups
+    let ld = grid.rowLength, w = grid.width, h = grid.height, wp = grid.paddedWidth
+    parallelRanges(grid.batch * groups, threads: threads) { items in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(wp, 16)) { row in
+            let d = row.baseAddress!
+            for item in items {
+                let b = item / groups, g = item % groups
+                let first = g * perGroup
+                let (mean, inv) = groupStatistics(input, grid: grid, image: b, channels: first..<(first + perGroup), eps: eps)
+                for c in first..<(first + perGroup) {
+                    let scale = inv * weight[c], shift = bias[c] - mean * scale
+                    let vs = V16(repeating: scale), vt = V16(repeating: shift)
+                    let src = input + c * ld + b * grid.imageStride
+                    let start = b * grid.imageStride
+                    writeZeros(output, channel: c, columns: start..<(start + wp), scratch: d)
+                    writeZeros(output, channel: c, columns: (start + (h + 1) * wp)..<(start + grid.imageArea), scratch: d)
+                    let slackEnd = b == grid.batch - 1 ? ld : start + grid.imageStride
+                    writeZeros(output, channel: c, columns: (start + grid.imageArea)..<slackEnd, scratch: d)
+                    for y in 1...h {
+                        let s = src + y * wp + 1
+                        d[0] = 0
+                        d[w + 1] = 0
+                        var x = 0
+                        while x + 16 <= w { store16(swish16(load16(s + x) * vs + vt), d + 1 + x); x += 16 }
+                        while x < w { d[1 + x] = swish1(s[x] * scale + shift); x += 1 }
+                        output.write(d, count: wp, channel: c, column: start + y * wp)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Nearest-neighbour x2 upsampling as `upsampleNearest`, written as bfloat16 pairs on
+/// `grid.upsampled`, border and slack zero.
+func upsampleNearest(_ input: UnsafePointer<Float>, intoPairs output: BF16PairRows, channels: Int, grid: Grid, threads: Int) {
+    let big = grid.upsampled
+    output.reserve(channels: channels, rowLength: big.rowLength)
+    let w = grid.width, h = grid.height, wp2 = big.paddedWidth
+    parallelRanges(channels * grid.batch, threads: threads) { items in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: max(wp2, 16)) { row in
+            let d = row.baseAddress!
+            for item in items {
+                let c = item / grid.batch, b = item % grid.batch
+                let src = input + c * grid.rowLength
+                let start = b * big.imageStride
+                writeZeros(output, channel: c, columns: start..<(start + wp2), scratch: d)
+                writeZeros(output, channel: c, columns: (start + (big.height + 1) * wp2)..<(start + big.imageArea), scratch: d)
+                let slackEnd = b == grid.batch - 1 ? big.rowLength : start + big.imageStride
+                writeZeros(output, channel: c, columns: (start + big.imageArea)..<slackEnd, scratch: d)
+                for y in 0..<h {
+                    let s = src + grid.interior(image: b, row: y)
+                    d[0] = 0
+                    d[2 * w + 1] = 0
+                    for x in 0..<w {
+                        d[1 + 2 * x] = s[x]
+                        d[2 + 2 * x] = s[x]
+                    }
+                    output.write(d, count: wp2, channel: c, column: start + (2 * y + 1) * wp2)
+                    output.write(d, count: wp2, channel: c, column: start + (2 * y + 2) * wp2)
+                }
+            }
+        }
+    }
+}
+
+/// Zeros at `columns` of one channel; `scratch` holds at least 16 floats.
+@inline(__always)
+func writeZeros(_ output: BF16PairRows, channel: Int, columns: Range<Int>, scratch: UnsafeMutablePointer<Float>) {
+    scratch.update(repeating: 0, count: 16)
+    var column = columns.lowerBound
+    while column < columns.upperBound {
+        let count = min(16, columns.upperBound - column)
+        output.write(scratch, count: count, channel: channel, column: column)
+        column += count
     }
 }

@@ -9,7 +9,7 @@ public enum VQGANBenchmark {
     /// GFLOP/s (186.5 GFLOP of convolutions per image). Sets OpenBLAS to 2 threads.
     /// `batchedGEMM` and `imagesPerPass` set the decoder's options of the same names.
     public static func run(
-        batch: Int, repetitions: Int, batchedGEMM: Bool = false, imagesPerPass: Int? = nil
+        batch: Int, repetitions: Int, batchedGEMM: Bool = false, imagesPerPass: Int? = nil, precision: ComputePrecision = .fp32
     ) -> (secondsPerImage: Double, gflops: Double) {
         let batch = max(batch, 1), repetitions = max(repetitions, 1)
         let configuration = VQGANConfiguration.released
@@ -17,7 +17,7 @@ public enum VQGANBenchmark {
         let decoder: VQGANDecoder
         do {
             decoder = try VQGANDecoder(
-                configuration: configuration, archive: RandomWeights(configuration: configuration, seed: 0x5EED))
+                configuration: configuration, archive: RandomWeights(configuration: configuration, seed: 0x5EED), precision: precision)
         } catch {
             preconditionFailure("random VQGAN weights do not load: \(error)")
         }

@@ -61,7 +61,12 @@ public final class VQGANDecoder {
     let normOut: Norm
     let convOut: Convolution
 
+    /// The number format of the 3x3 convolutions (the last one, to three channels, and the
+    /// 1x1 shortcuts stay float32: they are about 1% of the work).
+    public let precision: ComputePrecision
+
     private var bufferX = FloatBuffer(count: 0)
+    private let pairs = BF16PairRows()
     private var bufferT = FloatBuffer(count: 0)
     private var bufferH = FloatBuffer(count: 0)
 
@@ -69,12 +74,14 @@ public final class VQGANDecoder {
 
     /// Loads `decoder.*` and `quantize.embedding.weight` from `archive` (official key names;
     /// strip any prefix with `scoped`). Other keys are ignored. Weights are copied to float32.
-    public init(configuration: VQGANConfiguration, archive: any TensorArchive) throws(ModelFileError) {
+    public init(configuration: VQGANConfiguration, archive: any TensorArchive, precision: ComputePrecision = .fp32) throws(ModelFileError) {
         if let problem = configuration.problem {
             throw .unsupported(file: archive.sourceDescription, reason: "VQGAN configuration: \(problem)")
         }
+        precondition(precision == .fp32 || BF16Kernel.best != nil, "bf16 needs a bf16 kernel: resolve the precision first")
         self.configuration = configuration
-        let loader = WeightLoader(archive: archive)
+        self.precision = precision
+        let loader = WeightLoader(archive: archive, precision: precision)
         let c = configuration
         codebook = try loader.matrix("quantize.embedding.weight", [c.nEmbed, c.embedDim])
         let top = c.ch * c.chMult[c.chMult.count - 1]
@@ -97,7 +104,7 @@ public final class VQGANDecoder {
         }
         self.levels = levels
         normOut = try loader.norm("decoder.norm_out", channels)
-        convOut = try loader.convolution("decoder.conv_out", in: channels, out: c.outCh, bias: true)
+        convOut = try loader.convolution("decoder.conv_out", in: channels, out: c.outCh, bias: true, precision: .fp32)
     }
 
     /// Every tensor the decoder reads, with its official name and shape, in load order.
@@ -245,6 +252,10 @@ public final class VQGANDecoder {
     }
 
     private func decodeChunk(tokens: UnsafePointer<Int32>, grid start: Grid, into output: UnsafeMutablePointer<Float>) {
+        if precision == .bf16 {
+            decodeChunkBF16(tokens: tokens, grid: start, into: output)
+            return
+        }
         let needed = scratchFloats(start)
         let x = reserve(&bufferX, needed), t = reserve(&bufferT, needed), h = reserve(&bufferH, needed)
         let threads = elementwiseThreads
@@ -311,9 +322,88 @@ public final class VQGANDecoder {
     }
 }
 
+extension VQGANDecoder {
+    /// `decodeChunk` with bf16 3x3 convolutions: their inputs (the codebook vectors, each
+    /// GroupNorm + swish, each upsampling) are written as bfloat16 pairs; everything else is as
+    /// in float32. OpenBLAS (the shortcuts, the last convolution) runs single-threaded meanwhile:
+    /// the kernels' workers own the cores, and no OpenBLAS thread spins beside them.
+    private func decodeChunkBF16(tokens: UnsafePointer<Int32>, grid start: Grid, into output: UnsafeMutablePointer<Float>) {
+        let needed = scratchFloats(start)
+        let x = reserve(&bufferX, needed), t = reserve(&bufferT, needed), h = reserve(&bufferH, needed)
+        let threads = elementwiseThreads
+        let blasThreads = BLAS.threads
+        if blasThreads != 1 { BLAS.setThreads(1) }
+        defer { if BLAS.threads != blasThreads { BLAS.setThreads(blasThreads) } }
+        var grid = start
+
+        // z = codebook[tokens] as bfloat16 pairs with a zero border.
+        let dim = configuration.embedDim, ld = grid.rowLength
+        pairs.reserve(channels: dim, rowLength: ld)
+        let table = codebook.pointer
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ld) { row in
+            let r = row.baseAddress!
+            for c in 0..<dim {
+                r.update(repeating: 0, count: ld)
+                for b in 0..<grid.batch {
+                    for y in 0..<grid.height {
+                        for xx in 0..<grid.width {
+                            r[grid.interior(image: b, row: y) + xx] = table[Int(tokens[(b * grid.height + y) * grid.width + xx]) * dim + c]
+                        }
+                    }
+                }
+                pairs.write(r, count: ld, channel: c, column: 0)
+            }
+        }
+        convIn.apply(pairs, into: x, grid: grid, accumulate: false, threads: threads)
+        var channels = convIn.outChannels
+        for block in middle { residualBF16(block, x: x, h: h, grid: grid) }
+        for level in levels {
+            for block in level.blocks {
+                residualBF16(block, x: x, h: h, grid: grid)
+                channels = block.outChannels
+            }
+            if let up = level.upsample {
+                upsampleNearest(x, intoPairs: pairs, channels: channels, grid: grid, threads: threads)
+                grid = grid.upsampled
+                up.apply(pairs, into: x, grid: grid, accumulate: false, threads: threads)
+            }
+        }
+        groupNormSwish(
+            x, into: t, channels: channels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
+            weight: normOut.weight.pointer, bias: normOut.bias.pointer, threads: threads)
+        convOut.applyToImages(t, scratch: h, into: output, grid: grid, threads: threads)
+    }
+
+    private func residualBF16(_ block: ResidualBlock, x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, grid: Grid) {
+        let threads = elementwiseThreads
+        groupNormSwish(
+            x, intoPairs: pairs, channels: block.inChannels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
+            weight: block.norm1.weight.pointer, bias: block.norm1.bias.pointer, threads: threads)
+        block.conv1.apply(pairs, into: h, grid: grid, accumulate: false, threads: threads)
+        groupNormSwish(
+            h, intoPairs: pairs, channels: block.outChannels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
+            weight: block.norm2.weight.pointer, bias: block.norm2.bias.pointer, threads: threads)
+        if let shortcut = block.shortcutPlusIdentity {
+            block.conv2.apply(pairs, into: h, grid: grid, accumulate: false, threads: threads)
+            let ld = grid.rowLength, spans = grid.convolutionSpans
+            for span in 0..<spans.count {
+                let offset = span * spans.step + grid.paddedWidth + 1
+                BLAS.gemm(
+                    m: block.outChannels, n: spans.length, k: block.outChannels,
+                    a: shortcut.pointer, lda: block.outChannels, b: h + offset, ldb: ld,
+                    beta: 0, c: x + offset, ldc: ld)
+            }
+        } else {
+            block.conv2.apply(pairs, into: x, grid: grid, accumulate: true, threads: threads)
+        }
+    }
+}
+
 /// Reads and checks the decoder's tensors, naming the key in every error.
 struct WeightLoader {
     let archive: any TensorArchive
+    /// The format of the 3x3 convolutions.
+    let precision: ComputePrecision
 
     func floats(_ name: String, _ shape: [Int]) throws(ModelFileError) -> FloatBuffer {
         let info = try archive.require(name, shape: shape)
@@ -331,8 +421,10 @@ struct WeightLoader {
         VQGANDecoder.Norm(weight: try floats("\(name).weight", [channels]), bias: try floats("\(name).bias", [channels]))
     }
 
-    /// `[out, in, 3, 3]` re-laid out as `[9][out][in]`.
-    func convolution(_ name: String, in i: Int, out o: Int, bias: Bool) throws(ModelFileError) -> Convolution {
+    /// `[out, in, 3, 3]` re-laid out as `[9][out][in]`, then packed in bf16.
+    func convolution(
+        _ name: String, in i: Int, out o: Int, bias: Bool, precision: ComputePrecision? = nil
+    ) throws(ModelFileError) -> Convolution {
         let raw = try floats("\(name).weight", [o, i, 3, 3])
         let weight = FloatBuffer(count: 9 * o * i)
         for oc in 0..<o {
@@ -341,7 +433,11 @@ struct WeightLoader {
             }
         }
         let b = bias ? try floats("\(name).bias", [o]) : nil
-        return Convolution(weight: weight, bias: b, inChannels: i, outChannels: o)
+        if (precision ?? self.precision) == .bf16, let kernel = BF16Kernel.best {
+            let packed = PackedConvolution(weight: weight.pointer, outChannels: o, inChannels: i, kernel: kernel)
+            return Convolution(weight: nil, packed: packed, bias: b, inChannels: i, outChannels: o)
+        }
+        return Convolution(weight: weight, packed: nil, bias: b, inChannels: i, outChannels: o)
     }
 
     func residualBlock(_ name: String, in i: Int, out o: Int) throws(ModelFileError) -> VQGANDecoder.ResidualBlock {

@@ -1,6 +1,7 @@
 import ENAT
 import Foundation
 import ModelBundle
+import Tensors
 import XCTest
 
 /// The demo caption model draws what its caption names: for 60 captions over the attribute
@@ -8,13 +9,23 @@ import XCTest
 /// named attribute (shape, colour, size, position) in the sample.
 ///
 /// Issue 5 asks for at least 80%; the committed bundle matches all 60 (every attribute of every
-/// caption).
+/// caption). The bf16 engine (its text tower too) must reach the same goal.
 final class CaptionSampleQualityTests: XCTestCase {
     static let required = 0.8
 
     func testCaptionSamplesMatchTheirAttributes() throws {
+        try check(precision: .fp32)
+    }
+
+    func testCaptionSamplesMatchTheirAttributesInBF16() throws {
+        try XCTSkipIf(BF16Kernel.best == nil, "this CPU has no bf16 kernel (needs AVX2 + FMA)")
+        try check(precision: .bf16)
+    }
+
+    func check(precision: ComputePrecision) throws {
         let bundle = DemoSampling.bundle("demo-captions")
-        let model = try LoadedModel.load(path: bundle.path)
+        let model = try LoadedModel.load(path: bundle.path, precision: precision)
+        XCTAssertEqual(model.precision, precision)
         let classifier = try QualityClassifier(folder: DemoSampling.bundle("quality-classifier"))
         // Every 4th of the 120 combinations, in a fixed spread order (17 is coprime with 120).
         let cases: [QualityClassifier.Prediction] = (0..<60).map { index in
@@ -38,7 +49,7 @@ final class CaptionSampleQualityTests: XCTestCase {
         }
         let fraction = Double(matched) / Double(cases.count)
         print(
-            "demo-captions: \(matched)/\(cases.count) samples match every attribute (\(fraction); required "
+            "demo-captions (\(precision)): \(matched)/\(cases.count) samples match every attribute (\(fraction); required "
                 + "\(Self.required)); per attribute (shape, colour, size, position) \(attributeHits)")
         XCTAssertGreaterThanOrEqual(fraction, Self.required)
     }

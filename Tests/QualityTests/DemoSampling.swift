@@ -36,7 +36,7 @@ enum DemoSampling {
     /// `[count, 3, H, W]` decoder outputs (before clamping) of token maps, with the bundle's VQGAN.
     static func decode(_ maps: [[Int32]], model: LoadedModel, bundle: URL) throws -> [Float] {
         let file = try SafeTensorsFile(path: bundle.appendingPathComponent(model.configuration.files.vqgan).path)
-        let decoder = try VQGANDecoder(configuration: model.configuration.vqgan, archive: file)
+        let decoder = try VQGANDecoder(configuration: model.configuration.vqgan, archive: file, precision: model.precision)
         decoder.maxImagesPerPass = 8
         let latent = model.configuration.transformer.latentSize
         return try decoder.decode(tokens: Array(maps.joined()), batch: maps.count, latentHeight: latent, latentWidth: latent)

@@ -57,6 +57,25 @@ int gemm_bf16(
     const void *prepared, const uint16_t *packed, const float *bias,
     float *y, int ldy, int accumulate);
 
+/// A 3x3 convolution's weights `w[9][out][in]` (tap-major, tap = 3 dy + dx) in the layout
+/// `level`'s convolution kernel reads: `gemm_conv_weight_count` 4-byte units.
+size_t gemm_conv_weight_count(gemm_kernel_level level, int out_channels, int in_channels);
+void gemm_conv_prepare_weights(gemm_kernel_level level, const float *w, int out_channels, int in_channels, void *prepared);
+
+/// Writes `count` floats as bfloat16 into every other slot of `pairs_out` (lane 0 or 1): one
+/// channel of a pair-interleaved activation row `[channel / 2][column][channel % 2]`.
+void gemm_interleave_bf16(const float *x, int count, uint16_t *pairs_out, int lane);
+
+/// A 3x3 convolution over pair-interleaved bfloat16 activations (`[in / 2][row_length][2]`, odd
+/// `in` with a zero last lane): for columns `n_begin..<n_end` (`n_begin` a multiple of 16),
+/// `output[o * ldo + col] (+)= sum over taps (dy, dx), channels i of
+/// W[tap][o][i] * input[i][col + dy * padded_width + dx]`. Columns up to `n_end` rounded up to
+/// 16, plus `2 * padded_width + 2`, are read. Returns 0, or -1 when `level` cannot run here.
+int gemm_bf16_conv3x3(
+    gemm_kernel_level level, int out_channels, int in_channels, int n_begin, int n_end,
+    const void *weights, const uint16_t *input, size_t row_length, int padded_width,
+    float *output, int ldo, int accumulate);
+
 /// float32 -> bfloat16, round to nearest even (NaN stays NaN).
 uint16_t gemm_float_to_bf16(float value);
 float gemm_bf16_to_float(uint16_t value);
