@@ -26,6 +26,24 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.shutdownGraceSeconds, 30)
         XCTAssertEqual(configuration.jobRetentionSeconds, 600)
         XCTAssertEqual(configuration.logLevel, .info)
+        XCTAssertEqual(configuration.precision, .auto)
+    }
+
+    func testPrecisionFromFileEnvironmentAndFlag() throws {
+        let path = try writeFile(#"{"precision": "bf16"}"#)
+        XCTAssertEqual(try ServerConfiguration.load(configFile: path, environment: [:], flags: .init()).configuration.precision, .bf16)
+        let environment = ["ENAT_PRECISION": "FP32"]
+        XCTAssertEqual(try ServerConfiguration.load(configFile: path, environment: environment, flags: .init()).configuration.precision, .fp32)
+        var flags = ServerConfiguration.Overrides()
+        flags.precision = .auto
+        XCTAssertEqual(try ServerConfiguration.load(configFile: path, environment: environment, flags: flags).configuration.precision, .auto)
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PRECISION": "fp16"], flags: .init(), fileExists: { _ in false })) {
+            XCTAssertTrue("\($0)".contains("ENAT_PRECISION='fp16' is not one of auto, fp32, bf16"), "\($0)")
+        }
+        let bad = try writeFile(#"{"precision": "half"}"#)
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: bad, environment: [:], flags: .init())) {
+            XCTAssertTrue("\($0)".contains("precision"), "\($0)")
+        }
     }
 
     func testFlagBeatsEnvironmentBeatsFileBeatsDefault() throws {
