@@ -67,6 +67,11 @@ extension PrometheusText {
         page.gauge("enat_queue_depth", "Jobs waiting to start.", Double(metrics.queueDepth))
         page.gauge("enat_running_samples", "Samples in the running batch.", Double(metrics.runningSamples))
         page.gauge("enat_last_batch_size", "Samples in the latest engine step call.", Double(metrics.lastBatchSize))
+        page.gauge("enat_retained_jobs", "Finished jobs kept for lookup (bounded by time, count and bytes).", Double(metrics.retainedJobs))
+        page.gauge("enat_retained_bytes", "Bytes of the finished jobs kept: images, tokens and an allowance per job.", Double(metrics.retainedBytes))
+        page.family(
+            "enat_retention_evictions_total", "Finished jobs forgotten, by why: expired, or pushed out by the count or bytes bound.",
+            type: "counter", metrics.retentionEvictions.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
         page.counter("enat_engine_steps_total", "Engine step calls (each advances every running sample of a model by one step).", metrics.stepsRun)
         page.counter("enat_sample_steps_total", "Sample steps: the sum of the batch sizes of all engine step calls.", metrics.sampleSteps)
         page.counter("enat_mixed_step_batches_total", "Engine step calls whose samples were at different sampler steps.", metrics.mixedStepBatches)
