@@ -94,6 +94,9 @@ extension PrometheusText {
                 .map { ([("route", $0.key.route), ("code", String($0.key.code))], Double($0.value)) })
         page.histogram("enat_http_request_duration_seconds", "Time from request to the end of its response (streams included).", snapshot.duration)
         page.gauge("enat_http_open_streams", "Progressive streams being sent.", Double(snapshot.openStreams))
+        page.counter(
+            "enat_stream_frames_dropped_total",
+            "Preview frames not sent because the client read too slowly and a newer frame replaced them.", http.framesDropped)
         page.family(
             "enat_http_rejections_total",
             "Requests the HTTP layer refused before routing (malformed, too large, too slow, too many connections), by reason and status code.",

@@ -39,6 +39,7 @@ final class PrometheusTextTests: XCTestCase {
         let http = HTTPMetrics()
         http.record(route: "/v1/jobs", code: 503, seconds: 0.01)
         http.record(route: "/v1/jobs", code: 503, seconds: 0.01)
+        http.frameDropped()
         let text = PrometheusText.render(scheduler: metrics, http: http, ready: true, models: 1)
         for line in [
             "enat_mixed_step_batches_total 5", "enat_queue_depth 2", "enat_ready 1",
@@ -46,7 +47,7 @@ final class PrometheusTextTests: XCTestCase {
             "# TYPE enat_queue_wait_seconds histogram", "# TYPE enat_step_seconds histogram", "# TYPE enat_batch_size histogram",
             #"enat_job_failures_total{reason="cancelled"} 0"#, "enat_running_samples 0",
             "enat_retained_jobs 3", "enat_retained_bytes 4096", #"enat_retention_evictions_total{reason="count"} 6"#,
-            #"enat_retention_evictions_total{reason="expired"} 0"#,
+            #"enat_retention_evictions_total{reason="expired"} 0"#, "enat_stream_frames_dropped_total 1",
         ] {
             XCTAssertTrue(text.contains(line + "\n"), "missing: \(line)")
         }
