@@ -67,6 +67,12 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "How long finished jobs stay available, seconds. Key: job_retention_seconds. Env: ENAT_JOB_RETENTION_SECONDS. Default: 600.")
     var jobRetentionSeconds: Double?
 
+    @Option(help: "Most finished jobs kept (oldest forgotten first). Key: max_retained_jobs. Env: ENAT_MAX_RETAINED_JOBS. Default: 1000.")
+    var maxRetainedJobs: Int?
+
+    @Option(help: "Most bytes of finished jobs kept (oldest forgotten first). Key: max_retained_bytes. Env: ENAT_MAX_RETAINED_BYTES. Default: 134217728.")
+    var maxRetainedBytes: Int?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical. Key: log_level. Env: ENAT_LOG_LEVEL. Default: info.")
     var logLevel: String?
 
@@ -133,6 +139,8 @@ struct ServeCommand: ParsableCommand {
         flags.maxConnections = maxConnections
         flags.shutdownGraceSeconds = shutdownGraceSeconds
         flags.jobRetentionSeconds = jobRetentionSeconds
+        flags.maxRetainedJobs = maxRetainedJobs
+        flags.maxRetainedBytes = maxRetainedBytes
         if let logLevel {
             guard let level = LogLevel(rawValue: logLevel.lowercased()) else {
                 throw ValidationError("--log-level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")

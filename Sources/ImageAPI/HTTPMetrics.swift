@@ -9,6 +9,7 @@ final class HTTPMetrics: Sendable {
         var requests: [Key: Int] = [:]
         var duration = Histogram(upperBounds: Histogram.secondsBounds)
         var openStreams = 0
+        var framesDropped = 0
         var rejections: [RejectionKey: Int] = [:]
     }
 
@@ -37,6 +38,9 @@ final class HTTPMetrics: Sendable {
 
     func streamOpened() { state.withLock { $0.openStreams += 1 } }
     func streamClosed() { state.withLock { $0.openStreams -= 1 } }
+    /// A stream's client read too slowly, and a newer preview frame replaced one still waiting.
+    func frameDropped() { state.withLock { $0.framesDropped += 1 } }
+    var framesDropped: Int { state.withLock { $0.framesDropped } }
 
     var snapshot: (requests: [Key: Int], duration: Histogram, openStreams: Int, rejections: [RejectionKey: Int]) {
         state.withLock { ($0.requests, $0.duration, $0.openStreams, $0.rejections) }

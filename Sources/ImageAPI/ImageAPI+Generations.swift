@@ -144,7 +144,9 @@ extension ImageAPI {
             }
             var partialIndex = [Int](repeating: 0, count: jobs.count)
             do {
-                for await item in JobEventMerger.merge(jobs, pingInterval: pingInterval, context: context) {
+                for await item in JobEventMerger.merge(
+                    jobs, pingInterval: pingInterval, context: context, onFrameDropped: metrics.frameDropped)
+                {
                     let now = Int(Date().timeIntervalSince1970)
                     switch item {
                     case .clientGone:

@@ -15,38 +15,42 @@ enum WatchItem: Sendable {
 }
 
 enum JobEventMerger {
-    /// The merged sequence. It finishes once every job reported its terminal event, and ends
-    /// (returns nil) when the consuming task is cancelled, for example by a server shutdown
-    /// past its deadline. Its helper tasks stop when it terminates.
-    static func merge(_ jobs: [GenerationJob], pingInterval: Duration?, context: RequestContext) -> AsyncStream<WatchItem> {
-        let (stream, continuation) = AsyncStream<WatchItem>.makeStream()
+    /// The merged sequence, bounded for a slow consumer as `WatchBuffer` describes (older
+    /// frames give way to newer ones; `onFrameDropped` counts them). It finishes once every job
+    /// reported its terminal event, and ends (returns nil) when the consuming task is cancelled,
+    /// for example by a server shutdown past its deadline. Its helper tasks stop when it ends.
+    static func merge(
+        _ jobs: [GenerationJob], pingInterval: Duration?, context: RequestContext,
+        onFrameDropped: @escaping @Sendable () -> Void = {}
+    ) -> WatchBuffer.Items {
+        let (buffer, items) = WatchBuffer.make(onFrameDropped: onFrameDropped)
         let remaining = Locked(jobs.count)
         var tasks: [Task<Void, Never>] = []
         for (index, job) in jobs.enumerated() {
             tasks.append(Task {
                 for await event in job.events() {
-                    continuation.yield(.event(index: index, event))
+                    buffer.push(.event(index: index, event))
                 }
                 let last = remaining.withLock { count -> Bool in
                     count -= 1
                     return count == 0
                 }
-                if last { continuation.finish() }
+                if last { buffer.finish() }
             })
         }
         if let pingInterval {
             tasks.append(Task {
                 while true {
                     do { try await Task.sleep(for: pingInterval) } catch { return }
-                    continuation.yield(.ping)
+                    buffer.push(.ping)
                 }
             })
         }
         let helpers = tasks
-        continuation.onTermination = { _ in
+        buffer.onTermination {
             for task in helpers { task.cancel() }
         }
-        context.onClientDisconnect { continuation.yield(.clientGone) }
-        return stream
+        context.onClientDisconnect { buffer.push(.clientGone) }
+        return items
     }
 }

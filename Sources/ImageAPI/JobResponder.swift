@@ -32,7 +32,8 @@ struct JobResponder: Sendable {
         return HTTPResponse(status: .ok, headers: Self.streamHeaders(contentType: contentType, job: job), body: .stream { writer in
             metrics.streamOpened()
             defer { metrics.streamClosed() }
-            let items = JobEventMerger.merge([job], pingInterval: format == .sse ? pingInterval : nil, context: context)
+            let items = JobEventMerger.merge(
+                [job], pingInterval: format == .sse ? pingInterval : nil, context: context, onFrameDropped: metrics.frameDropped)
             var encoder = JobStreamEncoder(format: format, jobID: job.id, steps: job.request.settings.steps)
             do {
                 try await writer.write(encoder.opening())

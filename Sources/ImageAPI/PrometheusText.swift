@@ -74,6 +74,11 @@ extension PrometheusText {
         page.gauge("enat_queue_depth", "Jobs waiting to start.", Double(metrics.queueDepth))
         page.gauge("enat_running_samples", "Samples in the running batch.", Double(metrics.runningSamples))
         page.gauge("enat_last_batch_size", "Samples in the latest engine step call.", Double(metrics.lastBatchSize))
+        page.gauge("enat_retained_jobs", "Finished jobs kept for lookup (bounded by time, count and bytes).", Double(metrics.retainedJobs))
+        page.gauge("enat_retained_bytes", "Bytes of the finished jobs kept: images, tokens and an allowance per job.", Double(metrics.retainedBytes))
+        page.family(
+            "enat_retention_evictions_total", "Finished jobs forgotten, by why: expired, or pushed out by the count or bytes bound.",
+            type: "counter", metrics.retentionEvictions.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
         page.counter("enat_engine_steps_total", "Engine step calls (each advances every running sample of a model by one step).", metrics.stepsRun)
         page.counter("enat_sample_steps_total", "Sample steps: the sum of the batch sizes of all engine step calls.", metrics.sampleSteps)
         page.counter("enat_mixed_step_batches_total", "Engine step calls whose samples were at different sampler steps.", metrics.mixedStepBatches)
@@ -96,6 +101,9 @@ extension PrometheusText {
                 .map { ([("route", $0.key.route), ("code", String($0.key.code))], Double($0.value)) })
         page.histogram("enat_http_request_duration_seconds", "Time from request to the end of its response (streams included).", snapshot.duration)
         page.gauge("enat_http_open_streams", "Progressive streams being sent.", Double(snapshot.openStreams))
+        page.counter(
+            "enat_stream_frames_dropped_total",
+            "Preview frames not sent because the client read too slowly and a newer frame replaced them.", http.framesDropped)
         page.family(
             "enat_http_rejections_total",
             "Requests the HTTP layer refused before routing (malformed, too large, too slow, too many connections), by reason and status code.",

@@ -14,7 +14,8 @@ extension ServerConfiguration {
     public var schedulerConfiguration: SchedulerConfiguration {
         SchedulerConfiguration(
             maxBatchSize: maxBatchSize, maxQueueLength: maxQueueLength, maxQueueWait: .seconds(maxQueueWaitSeconds),
-            blasThreads: blasThreads, jobRetention: .seconds(jobRetentionSeconds))
+            blasThreads: blasThreads, jobRetention: .seconds(jobRetentionSeconds), maxRetainedJobs: maxRetainedJobs,
+            maxRetainedBytes: maxRetainedBytes)
     }
 
     /// How long a drain may take.

@@ -16,6 +16,8 @@ extension ServerConfiguration {
         public var maxConnections: Int?
         public var shutdownGraceSeconds: Double?
         public var jobRetentionSeconds: Double?
+        public var maxRetainedJobs: Int?
+        public var maxRetainedBytes: Int?
         public var logLevel: LogLevel?
         public var precision: PrecisionSetting?
 
@@ -36,6 +38,8 @@ extension ServerConfiguration {
             maxConnections = try fields.int(CodingKeys.maxConnections.rawValue)
             shutdownGraceSeconds = try fields.double(CodingKeys.shutdownGraceSeconds.rawValue)
             jobRetentionSeconds = try fields.double(CodingKeys.jobRetentionSeconds.rawValue)
+            maxRetainedJobs = try fields.int(CodingKeys.maxRetainedJobs.rawValue)
+            maxRetainedBytes = try fields.int(CodingKeys.maxRetainedBytes.rawValue)
             if let text = try fields.string(CodingKeys.logLevel.rawValue) {
                 guard let level = LogLevel(rawValue: text.lowercased()) else {
                     throw APIError.invalid(CodingKeys.logLevel.rawValue, "must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -89,6 +93,8 @@ extension ServerConfiguration {
             result.maxConnections = try number(.maxConnections, Int.self)
             result.shutdownGraceSeconds = try number(.shutdownGraceSeconds, Double.self)
             result.jobRetentionSeconds = try number(.jobRetentionSeconds, Double.self)
+            result.maxRetainedJobs = try number(.maxRetainedJobs, Int.self)
+            result.maxRetainedBytes = try number(.maxRetainedBytes, Int.self)
             if let text = value(.logLevel) {
                 guard let level = LogLevel(rawValue: text.lowercased()) else {
                     throw ConfigurationError("ENAT_LOG_LEVEL='\(text)' is not one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -125,6 +131,8 @@ extension ServerConfiguration {
         if let v = overrides.maxConnections { maxConnections = v }
         if let v = overrides.shutdownGraceSeconds { shutdownGraceSeconds = v }
         if let v = overrides.jobRetentionSeconds { jobRetentionSeconds = v }
+        if let v = overrides.maxRetainedJobs { maxRetainedJobs = v }
+        if let v = overrides.maxRetainedBytes { maxRetainedBytes = v }
         if let v = overrides.logLevel { logLevel = v }
         if let v = overrides.precision { precision = v }
     }

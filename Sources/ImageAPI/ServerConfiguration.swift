@@ -28,8 +28,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var maxConnections = 512
     /// On SIGTERM/SIGINT: time given to running jobs and open streams before they are ended.
     public var shutdownGraceSeconds: Double = 30
-    /// How long finished jobs stay available for lookup.
+    /// How long finished jobs stay available for lookup, at most.
     public var jobRetentionSeconds: Double = 600
+    /// Most finished jobs kept for lookup; the oldest are forgotten first.
+    public var maxRetainedJobs = 1000
+    /// Most bytes of finished jobs kept (images, tokens, about 2 KiB per job); the oldest are forgotten first.
+    public var maxRetainedBytes = 134_217_728
     /// Least severe log level written to stderr.
     public var logLevel: LogLevel = .info
     /// Number format of the engine's linear layers: bf16 where the CPU has AVX512-BF16 (`auto`).
@@ -54,6 +58,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         case maxConnections = "max_connections"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case jobRetentionSeconds = "job_retention_seconds"
+        case maxRetainedJobs = "max_retained_jobs"
+        case maxRetainedBytes = "max_retained_bytes"
         case logLevel = "log_level"
         case precision
     }
@@ -75,6 +81,8 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try require(maxConnections >= 1, .maxConnections, "must be at least 1")
         try require(shutdownGraceSeconds.isFinite && shutdownGraceSeconds >= 0, .shutdownGraceSeconds, "must be a number >= 0")
         try require(jobRetentionSeconds.isFinite && jobRetentionSeconds >= 0, .jobRetentionSeconds, "must be a number >= 0")
+        try require(maxRetainedJobs >= 1, .maxRetainedJobs, "must be at least 1")
+        try require(maxRetainedBytes >= 1_048_576, .maxRetainedBytes, "must be at least 1048576")
     }
 
     /// The model paths to load: the configured ones, else the default demo bundles that exist.

@@ -13,8 +13,13 @@ public final class GenerationScheduler: Sendable {
 
     /// `models` are served by id (`LoadedModel.id`; the first of a repeated id wins).
     /// Call `start()` to begin running jobs; submissions queue up before that.
-    public init(models: [LoadedModel], configuration: SchedulerConfiguration = SchedulerConfiguration()) {
-        core = SchedulerCore(models: models, configuration: configuration)
+    public convenience init(models: [LoadedModel], configuration: SchedulerConfiguration = SchedulerConfiguration()) {
+        self.init(models: models, configuration: configuration, clock: .continuous)
+    }
+
+    /// With a clock of the test's choosing.
+    init(models: [LoadedModel], configuration: SchedulerConfiguration, clock: SchedulerClock) {
+        core = SchedulerCore(models: models, configuration: configuration, clock: clock)
     }
 
     deinit {
@@ -62,7 +67,9 @@ public final class GenerationScheduler: Sendable {
         return job
     }
 
-    /// A queued, running or recently finished job (kept `jobRetention` after it finished).
+    /// A queued, running or recently finished job: finished jobs are kept `jobRetention` after
+    /// they finished, and at most `maxRetainedJobs` of them and `maxRetainedBytes` (the oldest
+    /// are forgotten first).
     public func job(id: String) -> GenerationJob? {
         core.job(id: id)
     }

@@ -130,6 +130,8 @@ final class InferenceLoop {
             for (position, job) in finishedJobs.enumerated() {
                 runs.removeValue(forKey: job.id)
                 exits.departures.ids.append(job.id)
+                exits.departures.resultBytes[job.id] =
+                    pngs[position].count + finishedTokens[position].count * MemoryLayout<Int32>.stride
                 if let startedAt = job.startedAt, !job.isFinished {
                     exits.departures.completedRunSeconds.append(startedAt.duration(to: now).inSeconds)
                 }

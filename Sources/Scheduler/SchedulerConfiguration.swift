@@ -8,17 +8,25 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var maxQueueWait: Duration
     /// OpenBLAS threads of the inference thread's BLAS calls.
     public var blasThreads: Int
-    /// How long finished jobs stay findable by `job(id:)`.
+    /// How long finished jobs stay findable by `job(id:)`, at most.
     public var jobRetention: Duration
+    /// Most finished jobs kept; beyond it the oldest are forgotten first.
+    public var maxRetainedJobs: Int
+    /// Most bytes of finished jobs kept (images, tokens and an allowance per job); beyond it the
+    /// oldest are forgotten first.
+    public var maxRetainedBytes: Int
 
     public init(
         maxBatchSize: Int = 4, maxQueueLength: Int = 64, maxQueueWait: Duration = .seconds(120),
-        blasThreads: Int = 2, jobRetention: Duration = .seconds(600)
+        blasThreads: Int = 2, jobRetention: Duration = .seconds(600), maxRetainedJobs: Int = 1000,
+        maxRetainedBytes: Int = 128 << 20
     ) {
         self.maxBatchSize = maxBatchSize
         self.maxQueueLength = maxQueueLength
         self.maxQueueWait = maxQueueWait
         self.blasThreads = blasThreads
         self.jobRetention = jobRetention
+        self.maxRetainedJobs = maxRetainedJobs
+        self.maxRetainedBytes = maxRetainedBytes
     }
 }

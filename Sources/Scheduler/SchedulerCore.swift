@@ -11,7 +11,10 @@ final class SchedulerCore: @unchecked Sendable {
     /// Model id to index; the first model of an id wins.
     let modelIndex: [String: Int]
     let configuration: SchedulerConfiguration
-    let clock = ContinuousClock()
+    let clock: SchedulerClock
+    /// The longest the idle inference thread sleeps while it retains jobs, so that expired ones
+    /// are forgotten even when nothing else happens (and whatever `clock` does).
+    static let retentionCheckInterval: Duration = .seconds(1)
 
     private let condition = NSCondition()
     private var machine: SchedulerStateMachine
@@ -26,14 +29,15 @@ final class SchedulerCore: @unchecked Sendable {
     /// Moving average of admission-to-image seconds, for `retryAfter`.
     private var recentImageSeconds: Double?
 
-    init(models: [LoadedModel], configuration: SchedulerConfiguration) {
+    init(models: [LoadedModel], configuration: SchedulerConfiguration, clock: SchedulerClock = .continuous) {
         self.models = models
+        self.clock = clock
         var index: [String: Int] = [:]
         for (position, model) in models.enumerated() where index[model.id] == nil { index[model.id] = position }
         modelIndex = index
         self.configuration = configuration
         machine = SchedulerStateMachine(modelCount: models.count, limits: .init(configuration))
-        retention = JobRetention(duration: configuration.jobRetention)
+        retention = JobRetention(limits: .init(configuration))
     }
 
     private func locked<Result>(_ body: () throws -> Result) rethrows -> Result {
@@ -59,7 +63,7 @@ final class SchedulerCore: @unchecked Sendable {
             let decision = machine.submit(id: job.id, model: model, deadline: job.request.deadline, now: now)
             switch decision {
             case .accepted(let position):
-                removeExpiredJobs(now: now)
+                removeExcessJobs(now: now)
                 jobs[job.id] = job
                 counters.jobsSubmitted += 1
                 // Under the lock, so that no later position or start can overtake it.
@@ -99,7 +103,7 @@ final class SchedulerCore: @unchecked Sendable {
                 applyPositions(updates)
                 guard let job = jobs[id] else { return nil }
                 counters.recordFailure(.cancelled)
-                retention.retire(id, at: now)
+                retire(id, resultBytes: 0, now: now)
                 return job
             case .stopsAtNextStep, .inactive:
                 return nil
@@ -112,7 +116,7 @@ final class SchedulerCore: @unchecked Sendable {
     func job(id: String) -> GenerationJob? {
         let now = clock.now
         return locked {
-            removeExpiredJobs(now: now)
+            removeExcessJobs(now: now)
             return jobs[id]
         }
     }
@@ -122,6 +126,8 @@ final class SchedulerCore: @unchecked Sendable {
             var snapshot = counters
             snapshot.queueDepth = machine.queueDepth
             snapshot.runningSamples = machine.runningCount
+            snapshot.retainedJobs = retention.count
+            snapshot.retainedBytes = retention.bytes
             return snapshot
         }
     }
@@ -183,6 +189,9 @@ final class SchedulerCore: @unchecked Sendable {
         locked {
             while true {
                 let now = clock.now
+                // Every boundary and every wake-up forgets what expired: proactively, not only
+                // when a client next submits or looks a job up.
+                removeExcessJobs(now: now)
                 let boundary = machine.nextBoundary(now: now)
                 var plan = Plan()
                 plan.failed = resolve(boundary.failed, now: now)
@@ -200,7 +209,12 @@ final class SchedulerCore: @unchecked Sendable {
                 case .idle:
                     // Fail first, then come back to sleep.
                     if plan.failed.isEmpty {
-                        condition.wait()
+                        if let expiry = retention.nextExpiry {
+                            let sleep = min(now.duration(to: expiry), Self.retentionCheckInterval)
+                            _ = condition.wait(until: Date(timeIntervalSinceNow: max(0, sleep.inSeconds)))
+                        } else {
+                            condition.wait()
+                        }
                         continue
                     }
                 }
@@ -223,6 +237,8 @@ final class SchedulerCore: @unchecked Sendable {
         var ids: [String] = []
         var failures: [GenerationFailure] = []
         var completedRunSeconds: [Double] = []
+        /// Bytes of the image and tokens of each job that completed, by id (for retention).
+        var resultBytes: [String: Int] = [:]
 
         var isEmpty: Bool { ids.isEmpty }
     }
@@ -230,8 +246,10 @@ final class SchedulerCore: @unchecked Sendable {
     func jobsLeft(model: Int, _ departures: Departures) {
         let now = clock.now
         locked {
-            machine.finish(model: model, ids: departures.ids)
-            for id in departures.ids { retention.retire(id, at: now) }
+            // Jobs the core already failed (a shutdown during the step) were retired then.
+            for id in machine.finish(model: model, ids: departures.ids) {
+                retire(id, resultBytes: departures.resultBytes[id] ?? 0, now: now)
+            }
             for failure in departures.failures { counters.recordFailure(failure) }
             for seconds in departures.completedRunSeconds {
                 counters.imagesCompleted += 1
@@ -259,7 +277,7 @@ final class SchedulerCore: @unchecked Sendable {
         for failure in failures {
             guard let job = jobs[failure.id] else { continue }
             counters.recordFailure(failure.failure)
-            retention.retire(failure.id, at: now)
+            retire(failure.id, resultBytes: 0, now: now)
             resolved.append((job, failure.failure))
         }
         return resolved
@@ -269,7 +287,16 @@ final class SchedulerCore: @unchecked Sendable {
         for update in updates { jobs[update.id]?.updateQueuePosition(update.position) }
     }
 
-    private func removeExpiredJobs(now: ContinuousClock.Instant) {
-        retention.removeExpired(at: now) { jobs.removeValue(forKey: $0) }
+    /// Keeps a finished job for lookup, within the retention bounds.
+    private func retire(_ id: String, resultBytes: Int, now: ContinuousClock.Instant) {
+        retention.retire(id, bytes: JobRetention.jobOverheadBytes + resultBytes, at: now)
+        removeExcessJobs(now: now)
+    }
+
+    private func removeExcessJobs(now: ContinuousClock.Instant) {
+        retention.removeExcess(at: now) { id, reason in
+            jobs.removeValue(forKey: id)
+            counters.retentionEvictions[reason.rawValue, default: 0] += 1
+        }
     }
 }

@@ -12,6 +12,13 @@ public struct SchedulerMetrics: Sendable, Equatable {
     public var sampleSteps = 0
     /// Engine calls whose samples were at different steps (continuous batching at work).
     public var mixedStepBatches = 0
+    /// Finished jobs kept for lookup.
+    public var retainedJobs = 0
+    /// Their bytes: images, tokens and an allowance per job.
+    public var retainedBytes = 0
+    /// Finished jobs forgotten, by why (`expired`, `count`, `bytes`; every reason present).
+    public var retentionEvictions: [String: Int] = Dictionary(
+        uniqueKeysWithValues: JobRetention.Eviction.allCases.map { ($0.rawValue, 0) })
     /// Jobs accepted into the queue.
     public var jobsSubmitted = 0
     public var imagesCompleted = 0

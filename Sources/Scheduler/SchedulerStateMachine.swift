@@ -158,11 +158,14 @@ struct SchedulerStateMachine: Sendable {
     }
 
     /// Jobs that left the running batch on the inference thread (finished or failed there).
-    mutating func finish(model: Int, ids: [String]) {
-        guard !ids.isEmpty, running.indices.contains(model) else { return }
-        let before = running[model].count
+    /// Returns those of `ids` that were still running (not already failed by a boundary or a stop).
+    @discardableResult
+    mutating func finish(model: Int, ids: [String]) -> [String] {
+        guard !ids.isEmpty, running.indices.contains(model) else { return [] }
+        let left = running[model].filter { ids.contains($0.id) }.map(\.id)
         running[model].removeAll { ids.contains($0.id) }
-        runningCount -= before - running[model].count
+        runningCount -= left.count
+        return left
     }
 
     /// The decisions of one step boundary.

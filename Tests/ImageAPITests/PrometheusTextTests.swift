@@ -35,9 +35,13 @@ final class PrometheusTextTests: XCTestCase {
         var metrics = SchedulerMetrics()
         metrics.mixedStepBatches = 5
         metrics.queueDepth = 2
+        metrics.retainedJobs = 3
+        metrics.retainedBytes = 4096
+        metrics.retentionEvictions["count"] = 6
         let http = HTTPMetrics()
         http.record(route: "/v1/jobs", code: 503, seconds: 0.01)
         http.record(route: "/v1/jobs", code: 503, seconds: 0.01)
+        http.frameDropped()
         let model = try LoadedModel.random(configuration: .testTiny, seed: 0)
         let text = PrometheusText.render(scheduler: metrics, http: http, ready: true, models: [model])
         for line in [
@@ -46,6 +50,8 @@ final class PrometheusTextTests: XCTestCase {
             #"enat_http_requests_total{route="/v1/jobs",code="503"} 2"#, "# TYPE enat_time_to_first_frame_seconds histogram",
             "# TYPE enat_queue_wait_seconds histogram", "# TYPE enat_step_seconds histogram", "# TYPE enat_batch_size histogram",
             #"enat_job_failures_total{reason="cancelled"} 0"#, "enat_running_samples 0",
+            "enat_retained_jobs 3", "enat_retained_bytes 4096", #"enat_retention_evictions_total{reason="count"} 6"#,
+            #"enat_retention_evictions_total{reason="expired"} 0"#, "enat_stream_frames_dropped_total 1",
         ] {
             XCTAssertTrue(text.contains(line + "\n"), "missing: \(line)")
         }

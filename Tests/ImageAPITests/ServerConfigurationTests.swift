@@ -25,6 +25,8 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.maxConnections, 512)
         XCTAssertEqual(configuration.shutdownGraceSeconds, 30)
         XCTAssertEqual(configuration.jobRetentionSeconds, 600)
+        XCTAssertEqual(configuration.maxRetainedJobs, 1000)
+        XCTAssertEqual(configuration.maxRetainedBytes, 134_217_728)
         XCTAssertEqual(configuration.logLevel, .info)
         XCTAssertEqual(configuration.precision, .auto)
     }
@@ -106,7 +108,8 @@ final class ServerConfigurationTests: XCTestCase {
 
     func testEnvironmentNames() {
         XCTAssertEqual(ServerConfiguration.environmentName(.maxQueueWaitSeconds), "ENAT_MAX_QUEUE_WAIT_SECONDS")
-        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 13)
+        XCTAssertEqual(ServerConfiguration.environmentName(.maxRetainedBytes), "ENAT_MAX_RETAINED_BYTES")
+        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 15)
     }
 
     func testModelPathsDefaultToExistingDemoBundles() {
@@ -139,5 +142,25 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.httpServerConfiguration.limits.maxBodyBytes, 2048)
         XCTAssertEqual(configuration.httpServerConfiguration.maxConnections, 7)
         XCTAssertEqual(configuration.schedulerConfiguration.maxQueueWait, .milliseconds(1500))
+    }
+
+    func testRetentionBoundsReachTheScheduler() throws {
+        let path = try writeFile(#"{"max_retained_jobs": 7, "max_retained_bytes": 2000000}"#)
+        let loaded = try ServerConfiguration.load(
+            configFile: path, environment: ["ENAT_MAX_RETAINED_JOBS": "9"], flags: .init()
+        ).configuration
+        XCTAssertEqual(loaded.schedulerConfiguration.maxRetainedJobs, 9, "environment beats the file")
+        XCTAssertEqual(loaded.schedulerConfiguration.maxRetainedBytes, 2_000_000)
+        var flags = ServerConfiguration.Overrides()
+        flags.maxRetainedJobs = 0
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: [:], flags: flags, fileExists: { _ in false })) {
+            XCTAssertEqual("\($0)", "max_retained_jobs must be at least 1")
+        }
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(
+                configFile: nil, environment: ["ENAT_MAX_RETAINED_BYTES": "1000"], flags: .init(), fileExists: { _ in false })
+        ) {
+            XCTAssertEqual("\($0)", "max_retained_bytes must be at least 1048576")
+        }
     }
 }

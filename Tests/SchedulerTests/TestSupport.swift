@@ -105,3 +105,17 @@ extension [GenerationEvent] {
         return nil
     }
 }
+
+/// A clock the test moves by hand: time stands still until `advance`.
+final class ManualClock: Sendable {
+    private let start = ContinuousClock.now
+    private let offset = Locked<Duration>(.zero)
+
+    func advance(by duration: Duration) {
+        offset.withLock { $0 += duration }
+    }
+
+    var scheduler: SchedulerClock {
+        SchedulerClock { [start, offset] in start + offset.withLock { $0 } }
+    }
+}

@@ -6,7 +6,8 @@ from conftest import BINARY, Server
 
 FLAGS = ["--config", "--host", "--port", "--model", "--max-batch-size", "--max-queue-length", "--max-queue-wait-seconds",
          "--request-timeout-seconds", "--blas-threads", "--max-body-bytes", "--max-connections",
-         "--shutdown-grace-seconds", "--job-retention-seconds", "--log-level"]
+         "--shutdown-grace-seconds", "--job-retention-seconds", "--max-retained-jobs", "--max-retained-bytes",
+         "--log-level"]
 
 
 def test_help_lists_every_setting():
