@@ -10,7 +10,10 @@ enum DemoPage {
             status: .ok,
             headers: [
                 "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache",
-                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+                // No other site may frame the page (clickjacking) or have it sniffed as another type.
+                "Content-Security-Policy":
+                    "default-src 'self'; img-src 'self' data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
             ],
             text: html)
     }
