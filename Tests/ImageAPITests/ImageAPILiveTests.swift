@@ -27,7 +27,7 @@ final class ImageAPILiveTests: XCTestCase {
         let page = try WireClient.request(port: live.port, "GET", "/")
         XCTAssertEqual(page.status, 200)
         XCTAssertEqual(page.header("Content-Type"), "text/html; charset=utf-8")
-        XCTAssertTrue(page.text.contains("stream=multipart"))
+        XCTAssertTrue(page.text.contains("stream=ndjson"))
         XCTAssertFalse(page.text.contains("http://") || page.text.contains("https://"), "the page loads nothing external")
 
         let metrics = try WireClient.request(port: live.port, "GET", "/metrics")

@@ -49,9 +49,9 @@ final class ServerConfigurationTests: XCTestCase {
     }
 
     func testConfigFileFromEnvironmentAndDefaultPath() throws {
-        let path = try writeFile(#"{"host": "127.0.0.1"}"#)
+        let path = try writeFile(#"{"host": "10.0.0.7"}"#)
         let fromEnvironment = try ServerConfiguration.load(configFile: nil, environment: ["ENAT_CONFIG": path], flags: .init())
-        XCTAssertEqual(fromEnvironment.configuration.host, "127.0.0.1")
+        XCTAssertEqual(fromEnvironment.configuration.host, "10.0.0.7")
         XCTAssertEqual(fromEnvironment.file, path)
         // The default file is used only when it exists.
         let absent = try ServerConfiguration.load(configFile: nil, environment: [:], flags: .init(), fileExists: { _ in false })
