@@ -4,6 +4,7 @@ download link; on a key-protected server it asks for the key. Screenshots are co
 taken."""
 import os
 import shutil
+import tempfile
 import time
 
 import pytest
@@ -39,11 +40,13 @@ def region_pixels(path, region):
 
 
 @pytest.fixture
-def browser(workdir):
-    instance = Browser(chromium(), os.path.join(workdir, "profile"))
-    instance.call("Page.enable")
-    yield instance
-    instance.close()
+def browser():
+    # Chromium's helper processes may still write to the profile for a moment after it is killed.
+    with tempfile.TemporaryDirectory(prefix="enat-chromium-", ignore_cleanup_errors=True) as profile:
+        instance = Browser(chromium(), profile)
+        instance.call("Page.enable")
+        yield instance
+        instance.close()
 
 
 def wait_for(browser, expression, timeout=120):
