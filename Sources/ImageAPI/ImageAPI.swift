@@ -102,7 +102,10 @@ public final class ImageAPI: Sendable {
                 fields["error"] = .string(failure.message)
                 if let param = failure.param { fields["param"] = .string(param) }
             }
-            let level: LogLevel = Self.quietRoutes.contains(route) && code < 400 ? .debug : (code >= 500 ? .warning : .info)
+            // Probes are polled every few seconds, also while draining (503): debug, so that
+            // they do not drown the requests people make. A refused key on /metrics still shows.
+            let quiet = Self.quietRoutes.contains(route) && !(400..<500).contains(code)
+            let level: LogLevel = quiet ? .debug : (code >= 500 ? .warning : .info)
             configuration.logger.log(level, "request", fields)
         }
         if case .stream(let produce) = answered.body {
