@@ -49,9 +49,11 @@ WORKDIR /app
 # server (models and the default configuration are data).
 COPY --from=build /out/ /
 # The server reads Config/enat-serve.json and Models/demo-* relative to /app when nothing else
-# is configured. ENAT_HOST/ENAT_PORT are set here because EXPOSE and the health check rely on them.
+# is configured. ENAT_HOST/ENAT_PORT are set here because EXPOSE and the health check rely on them
+# (the server alone binds 127.0.0.1); JSON logs for collectors, even under `docker run -t`.
 ENV ENAT_HOST=0.0.0.0 \
-    ENAT_PORT=8080
+    ENAT_PORT=8080 \
+    ENAT_LOG_FORMAT=json
 USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=5s --start-period=120s --retries=3 \

@@ -15,7 +15,8 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate one image from a bundle or the official files and write it as PNG.",
         discussion: """
-            The same model, arguments and seed always give the same PNG bytes. With --frames, a preview
+            The same model, arguments and seed always give the same PNG bytes; the PNG carries every \
+            generation parameter in a 'parameters' text chunk (A1111's convention). With --frames, a preview \
             frame per sampler step (or per chosen step) is written as DIR/step-NN.png (NN 0-based).
             """)
 
@@ -28,8 +29,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Caption to draw (caption models).")
     var prompt: String?
 
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Random seed (0 to 2^64-1), or -1 for a random one below 2^53 (printed).")
+    var seed: String = "1"
 
     @Option(help: "Sampler steps (default: the model's).")
     var steps: Int?
@@ -66,9 +67,18 @@ struct GenerateCommand: ParsableCommand {
         guard let mode = PreviewMode(rawValue: preview), mode != .none else {
             throw ValidationError("--preview must be mosaic or full")
         }
+        _ = try parsedSeed()
         _ = try parsedFrameSteps()
         if frameSteps != nil, frames == nil { throw ValidationError("--frame-steps needs --frames DIR") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
+    }
+
+    /// The seed to use; -1 draws one.
+    private func parsedSeed() throws -> UInt64 {
+        let text = seed.trimmingCharacters(in: .whitespaces)
+        if text == "-1" { return RandomSeed.draw() }
+        guard let value = UInt64(text) else { throw ValidationError("--seed must be an integer from 0 to 18446744073709551615, or -1 for a random seed; got '\(seed)'") }
+        return value
     }
 
     private func parsedFrameSteps() throws -> Set<Int>? {
@@ -84,6 +94,9 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Before loading and generating: a path that cannot be written fails now, in one line.
+        if let problem = OutputPath.problem(output) { throw GenerateError(description: "cannot write -o \(output): \(problem)") }
+        let seed = try parsedSeed()
         let precision = try resolvePrecision(self.precision)
         BLAS.setThreads(threads)
         let progress = Progress(interactive: isatty(STDERR_FILENO) == 1)
@@ -95,14 +108,21 @@ struct GenerateCommand: ParsableCommand {
 
         let condition: GenerationCondition
         if let className {
+            guard loaded.kind == .classConditional else {
+                throw GenerateError(description: "model \(loaded.id) takes a caption, not a class: use --prompt")
+            }
             guard let label = loaded.classLabel(for: className) else {
-                let hint = loaded.classNames.isEmpty
-                    ? "model \(loaded.id) is caption-conditioned: use --prompt"
-                    : "use a label 0...\(loaded.classNames.count - 1) or a name such as \"\(loaded.classNames[min(207, loaded.classNames.count - 1)])\""
-                throw GenerateError(description: "unknown class '\(className)': \(hint)")
+                let suggestions = loaded.classSuggestions(for: className)
+                let hint = suggestions.isEmpty
+                    ? "use a label 0...\(loaded.classNames.count - 1) or a name such as \"\(loaded.classNames[min(207, loaded.classNames.count - 1)])\""
+                    : "did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"
+                throw GenerateError(description: "unknown class '\(className)' for model \(loaded.id): \(hint)")
             }
             condition = .classLabel(label)
         } else {
+            guard loaded.kind == .caption else {
+                throw GenerateError(description: "model \(loaded.id) takes a class, not a caption: use --class")
+            }
             condition = .caption(prompt ?? "")
         }
         var settings = loaded.defaultSettings
@@ -132,10 +152,42 @@ struct GenerateCommand: ParsableCommand {
                 seconds: Date().timeIntervalSince(start))
         }
         progress.finish()
-        try Data(image.png).write(to: URL(fileURLWithPath: output), options: .atomic)
+        let png = loaded.annotate(image.png, condition: condition, settings: settings, seed: seed)
+        do {
+            try Data(png).write(to: URL(fileURLWithPath: output), options: .atomic)
+        } catch {
+            throw GenerateError(description: "cannot write -o \(output): \(OutputPath.reason(error))")
+        }
         progress.line(String(
-            format: "wrote %@ (%d bytes, %dx%d) in %.2f s, seed %llu", output, image.png.count, loaded.imageSize,
+            format: "wrote %@ (%d bytes, %dx%d) in %.2f s, seed %llu", output, png.count, loaded.imageSize,
             loaded.imageSize, Date().timeIntervalSince(start), seed))
+    }
+}
+
+/// Checks an output file path before any work, in a person's words.
+enum OutputPath {
+    /// nil when `path` can be written (its folder exists and is writable, it is not a folder).
+    static func problem(_ path: String) -> String? {
+        guard !path.isEmpty else { return "the path is empty" }
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { return "it is a folder; give a file name such as \(path.hasSuffix("/") ? path : path + "/")out.png" }
+            return manager.isWritableFile(atPath: path) ? nil : "the file exists and is not writable"
+        }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard manager.fileExists(atPath: folder, isDirectory: &isDirectory) else { return "the folder \(folder) does not exist" }
+        guard isDirectory.boolValue else { return "\(folder) is not a folder" }
+        return manager.isWritableFile(atPath: folder) ? nil : "the folder \(folder) is not writable"
+    }
+
+    /// A write error without Foundation's domain and code dump.
+    static func reason(_ error: any Error) -> String {
+        let nsError = error as NSError
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return nsError.localizedDescription
     }
 }
 

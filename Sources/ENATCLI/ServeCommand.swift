@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Glibc
 import HTTPServer
 import ImageAPI
 import ModelBundle
@@ -16,7 +17,12 @@ struct ServeCommand: ParsableCommand {
         discussion: """
             Every setting comes from, in rising precedence: its default, the JSON configuration file \
             (--config, else $ENAT_CONFIG, else Config/enat-serve.json if it exists; snake_case keys as \
-            named below), an environment variable, a flag. Logs are JSON lines on stderr, one per request.
+            named below), an environment variable, a flag. Logs go to stderr, one line per request: text on \
+            a terminal, JSON lines otherwise (--log-format).
+
+            With an API key (--api-key, --api-key-file, ENAT_API_KEYS), every route except /healthz, \
+            /health, /readyz, the page at / and (unless --protect-metrics) /metrics needs \
+            'Authorization: Bearer KEY'.
 
             SIGTERM or SIGINT: readiness fails at once, running jobs and streams get \
             --shutdown-grace-seconds to finish, then the process exits 0.
@@ -25,7 +31,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "JSON configuration file. Env: ENAT_CONFIG. Default: Config/enat-serve.json if present.")
     var config: String?
 
-    @Option(help: "Address to bind. Key: host. Env: ENAT_HOST. Default: 0.0.0.0.")
+    @Option(help: "Address to bind (0.0.0.0: every interface). Key: host. Env: ENAT_HOST. Default: 127.0.0.1 (this machine only).")
     var host: String?
 
     @Option(help: "Port to bind (0: any free port, logged at startup). Key: port. Env: ENAT_PORT. Default: 8080.")
@@ -73,8 +79,32 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most bytes of finished jobs kept (oldest forgotten first). Key: max_retained_bytes. Env: ENAT_MAX_RETAINED_BYTES. Default: 134217728.")
     var maxRetainedBytes: Int?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical. Key: log_level. Env: ENAT_LOG_LEVEL. Default: info.")
+    @Option(help: "trace, debug (adds each job's start, steps and end, and probe requests), info, notice, warning, error or critical. Key: log_level. Env: ENAT_LOG_LEVEL. Default: info.")
     var logLevel: String?
+
+    @Option(help: "text or json. Key: log_format. Env: ENAT_LOG_FORMAT. Default: text on a terminal, json otherwise.")
+    var logFormat: String?
+
+    @Option(
+        name: .customLong("api-key"),
+        help: "An API key clients must send as 'Authorization: Bearer KEY' (repeatable). Key: api_keys. Env: ENAT_API_KEYS (comma-separated). Default: none (no key needed).")
+    var apiKeys: [String] = []
+
+    @Option(help: "A file of API keys, one per line (# comments). Key: api_key_file. Env: ENAT_API_KEY_FILE.")
+    var apiKeyFile: String?
+
+    @Flag(help: "With API keys, /metrics needs a key too. Key: protect_metrics. Env: ENAT_PROTECT_METRICS. Default: off.")
+    var protectMetrics = false
+
+    @Option(
+        name: .customLong("cors-origin"),
+        help: "A web origin allowed to call the API from a browser, such as https://app.example.com, or * (repeatable). Key: cors_origins. Env: ENAT_CORS_ORIGINS (comma-separated). Default: none.")
+    var corsOrigins: [String] = []
+
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "Address of a reverse proxy whose Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers are believed (repeatable). Key: trusted_proxies. Env: ENAT_TRUSTED_PROXIES (comma-separated). Default: none.")
+    var trustedProxies: [String] = []
 
     @Option(
         help: """
@@ -86,19 +116,31 @@ struct ServeCommand: ParsableCommand {
 
     func run() throws {
         let (configuration, file) = try loadConfiguration()
-        let logger = Logger(level: configuration.logLevel)
+        let apiKeys: [String]
+        do {
+            apiKeys = try configuration.loadAPIKeys()
+        } catch {
+            throw CommandError(error.message)
+        }
+        let format = configuration.logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
+        let logger = Logger(level: configuration.logLevel, format: format)
         logger.info("configuration", [
             "file": .string(file ?? "(none)"), "host": .string(configuration.host), "port": .int(configuration.port),
             "max_batch_size": .int(configuration.maxBatchSize), "max_queue_length": .int(configuration.maxQueueLength),
             "blas_threads": .int(configuration.blasThreads), "precision": .string(configuration.precision.rawValue),
+            "api_keys": .int(apiKeys.count), "cors_origins": .string(configuration.corsOrigins.joined(separator: ",")),
         ])
+        // Before loading: a port in use should not cost the wait for the models.
+        if let problem = PortProbe.problem(host: configuration.host, port: configuration.port) {
+            throw CommandError("cannot listen on \(configuration.host):\(configuration.port): \(problem)")
+        }
         // Watch signals before loading: as PID 1 in a container, a SIGTERM that arrives while the
         // models load would otherwise be lost and the pod would wait out its whole grace period.
         let shutdown = ShutdownHandler(logger: logger, grace: configuration.shutdownGrace)
         shutdown.watch()
         let models: [LoadedModel]
         do {
-            models = try ServedModels.load(configuration, logger: logger)
+            models = try ServedModels.load(configuration, logger: logger, executablePath: CommandLine.arguments.first)
         } catch {
             // Not a usage error: say what is wrong and exit non-zero without the usage text.
             logger.error("cannot load models", ["error": .string("\(error)")])
@@ -107,18 +149,19 @@ struct ServeCommand: ParsableCommand {
         }
         let scheduler = GenerationScheduler(models: models, configuration: configuration.schedulerConfiguration)
         scheduler.start()
-        let api = ImageAPI(scheduler: scheduler, configuration: APIConfiguration(configuration, logger: logger))
+        let api = ImageAPI(scheduler: scheduler, configuration: APIConfiguration(configuration, apiKeys: apiKeys, logger: logger))
         let server = HTTPServer(
             configuration: configuration.httpServerConfiguration, onRejection: api.rejectionObserver, handler: api.handler)
         let port: Int
         do {
             port = try server.start()
         } catch {
-            throw ValidationError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
+            throw CommandError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
         logger.info("listening", [
-            "host": .string(configuration.host), "port": .int(port),
+            "host": .string(configuration.host), "port": .int(port), "url": .string(configuration.url(port: port)),
             "models": .string(scheduler.models.map(\.id).joined(separator: ",")),
+            "auth": .string(apiKeys.isEmpty ? "none" : "api key"),
         ])
         shutdown.serving(api: api, scheduler: scheduler, server: server)
         dispatchMain()
@@ -153,14 +196,32 @@ struct ServeCommand: ParsableCommand {
             }
             flags.precision = setting
         }
+        if let logFormat {
+            guard let format = LogFormat(rawValue: logFormat.lowercased()) else {
+                throw ValidationError("--log-format must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            flags.logFormat = format
+        }
+        flags.apiKeys = apiKeys.isEmpty ? nil : apiKeys
+        flags.apiKeyFile = apiKeyFile
+        flags.protectMetrics = protectMetrics ? true : nil
+        flags.corsOrigins = corsOrigins.isEmpty ? nil : corsOrigins
+        flags.trustedProxies = trustedProxies.isEmpty ? nil : trustedProxies
         do {
             let loaded = try ServerConfiguration.load(
                 configFile: config, environment: ProcessInfo.processInfo.environment, flags: flags)
             return (loaded.configuration, loaded.file)
         } catch {
-            throw ValidationError(error.message)
+            // The configuration's own words, without the usage text a flag typo would deserve.
+            throw CommandError(error.message)
         }
     }
+}
+
+/// A failure the user can fix, printed as `Error: message` without the usage text.
+struct CommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Turns SIGTERM/SIGINT into a clean exit: before serving, at once; while serving, a drain of the

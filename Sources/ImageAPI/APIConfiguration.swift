@@ -12,13 +12,26 @@ public struct APIConfiguration: Sendable {
     public var maxSteps = 64
     /// Where request logs go.
     public var logger: Logger = .disabled
+    /// Keys every route needs except the probes, the page (and `/metrics` unless `protectMetrics`).
+    public var apiKeys = APIKeys([])
+    /// Whether `/metrics` needs a key too (when there are keys).
+    public var protectMetrics = false
+    /// Web origins allowed to call the API from a browser.
+    public var crossOrigin = CrossOriginPolicy(origins: [])
+    /// Proxy addresses whose `Forwarded` / `X-Forwarded-*` headers are believed.
+    public var trustedProxies: [String] = []
 
     public init() {}
 
     /// The API part of a server configuration.
-    public init(_ server: ServerConfiguration, logger: Logger) {
+    /// `apiKeys` are the server's keys from every source (`ServerConfiguration.loadAPIKeys`).
+    public init(_ server: ServerConfiguration, apiKeys: [String] = [], logger: Logger) {
         self.init()
         requestTimeout = .milliseconds(Int64((server.requestTimeoutSeconds * 1000).rounded()))
         self.logger = logger
+        self.apiKeys = APIKeys(apiKeys)
+        protectMetrics = server.protectMetrics
+        crossOrigin = CrossOriginPolicy(origins: server.corsOrigins)
+        trustedProxies = server.trustedProxies
     }
 }

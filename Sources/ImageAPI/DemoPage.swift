@@ -1,16 +1,21 @@
 import HTTPServer
 
 /// The page at `/`: pick a model and a class (or type a caption), press Generate, and watch the
-/// image appear step by step. The `<img>` loads `GET /v1/jobs/new?...&stream=multipart`, so the
-/// browser itself replaces the picture with every frame; a parallel SSE re-attach shows the
-/// step counter. One self-contained document: no external scripts, styles or fonts.
+/// images appear step by step. Each image is one `POST /v1/jobs?stream=ndjson` read with
+/// `fetch`, whose progress lines carry every step's decoded preview, so the page can send an
+/// API key (`Authorization`) and cancel by aborting. Its defaults make a picture on the demo
+/// models; finished images go to a gallery with their seeds and a download link. One
+/// self-contained document: no external scripts, styles or fonts.
 enum DemoPage {
     static var response: HTTPResponse {
         HTTPResponse(
             status: .ok,
             headers: [
                 "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache",
-                "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+                // No other site may frame the page (clickjacking) or have it sniffed as another type.
+                "Content-Security-Policy":
+                    "default-src 'self'; img-src 'self' data: blob:; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+                "X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
             ],
             text: html)
     }
@@ -23,16 +28,26 @@ enum DemoPage {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>enat-serve</title>
         <style>
-          body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 46rem; padding: 0 1rem; color: #222; }
+          body { font: 15px/1.4 system-ui, sans-serif; margin: 2rem auto; max-width: 52rem; padding: 0 1rem; color: #222; }
           h1 { font-size: 1.4rem; margin-bottom: .2rem; }
-          form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: 1rem 0; }
+          form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: 1rem 0 .3rem; }
           label { display: flex; flex-direction: column; font-size: .8rem; color: #555; }
           input, select, button { font: inherit; padding: .3rem .5rem; }
-          #caption { min-width: 18rem; }
-          #stage { width: 320px; height: 320px; background: #eee; border: 1px solid #ccc; display: flex; align-items: center; justify-content: center; }
-          #image { width: 320px; height: 320px; image-rendering: pixelated; }
+          input[type=number] { width: 5rem; }
+          #caption { min-width: 20rem; }
+          #seed { width: 10rem; }
+          #about { font-size: .85rem; color: #555; margin: .2rem 0 1rem; }
+          #stage { display: flex; flex-wrap: wrap; gap: .5rem; }
+          .slot { width: 256px; }
+          .slot .frame { width: 256px; height: 256px; background: #eee; border: 1px solid #ccc; }
+          .slot img { width: 256px; height: 256px; image-rendering: pixelated; display: block; }
+          .slot .caption { font-size: .8rem; font-family: ui-monospace, monospace; }
+          .slot a { font-size: .85rem; }
+          progress { width: 100%; }
           #status { margin-top: .5rem; font-family: ui-monospace, monospace; font-size: .85rem; min-height: 1.2em; }
-          .hidden { display: none; }
+          #gallery { display: flex; flex-wrap: wrap; gap: .3rem; margin-top: 1rem; }
+          #gallery img { width: 64px; height: 64px; image-rendering: pixelated; border: 1px solid #ccc; cursor: pointer; }
+          .hidden { display: none !important; }
         </style>
         </head>
         <body>
@@ -41,25 +56,50 @@ enum DemoPage {
         <form id="form">
           <label>Model <select id="model"></select></label>
           <label id="classField">Class <select id="class"></select></label>
-          <label id="captionField" class="hidden">Caption <input id="caption" value="a red circle on a white background"></label>
-          <label>Seed <input id="seed" type="number" min="0" value="1" style="width:6rem"></label>
-          <label>Steps <input id="steps" type="number" min="1" max="64" style="width:4rem"></label>
+          <label id="captionField" class="hidden">Caption <input id="caption" value="a large red circle in the center"></label>
+          <label>Seed <input id="seed" type="number" min="0" value="1"></label>
+          <button id="newSeed" type="button" title="a random seed, then generate">New seed</button>
+          <label>Images <input id="count" type="number" min="1" max="4" value="1"></label>
+          <label>Steps <input id="steps" type="number" min="1" max="64"></label>
+          <label>Guidance <input id="guidance" type="number" min="0" max="50" step="0.5"></label>
+          <label>Mask temp. <input id="maskTemperature" type="number" min="0" max="100" step="0.1"></label>
+          <label>Sample temp. <input id="sampleTemperature" type="number" min="0" max="100" step="0.1"></label>
+          <label id="keyField" class="hidden">API key <input id="apiKey" type="password" autocomplete="off"></label>
           <button id="go" type="submit">Generate</button>
         </form>
-        <div id="stage"><img id="image" alt="generated image"></div>
+        <div id="about"></div>
+        <div id="stage"></div>
         <div id="status">loading models…</div>
+        <div id="gallery"></div>
         <script>
         "use strict";
         const $ = (id) => document.getElementById(id);
         let models = [];
+        let run = null;
+        const gallery = [];
         function selectedModel() { return models.find((m) => m.id === $("model").value); }
+        function headers(extra) {
+          const result = Object.assign({}, extra || {});
+          const key = $("apiKey").value || sessionStorage.getItem("enat-api-key") || "";
+          if (key) result["Authorization"] = "Bearer " + key;
+          return result;
+        }
+        function needKey(message) {
+          $("keyField").classList.remove("hidden");
+          $("status").textContent = "this server needs an API key: " + message;
+          $("apiKey").focus();
+        }
         function showModel() {
           const model = selectedModel();
           if (!model) return;
           const isClass = model.kind === "class";
           $("classField").classList.toggle("hidden", !isClass);
           $("captionField").classList.toggle("hidden", isClass);
-          $("steps").placeholder = String(model.default_settings.steps);
+          const settings = model.default_settings;
+          $("steps").placeholder = String(settings.steps);
+          $("guidance").placeholder = String(settings.guidance_scale);
+          $("maskTemperature").placeholder = String(settings.mask_temperature);
+          $("sampleTemperature").placeholder = String(settings.sample_temperature);
           const select = $("class");
           select.textContent = "";
           (model.classes || []).forEach((name, index) => {
@@ -68,35 +108,42 @@ enum DemoPage {
             option.textContent = index + ": " + name.split(",")[0];
             select.appendChild(option);
           });
+          // The vocabulary: the class list, or what the caption model was trained to read.
+          $("about").textContent = isClass
+            ? model.classes.length + " classes: " + model.classes.map((n) => n.split(",")[0]).slice(0, 40).join(", ") + (model.classes.length > 40 ? ", …" : "")
+            : model.description;
         }
-        let current = null;
-        async function generate(event) {
-          if (event) event.preventDefault();
-          const model = selectedModel();
-          if (!model) return;
-          const body = { model: model.id, seed: Number($("seed").value || 0), preview: "full" };
+        function number(id) { return $(id).value === "" ? undefined : Number($(id).value); }
+        function makeSlot(seed) {
+          const slot = document.createElement("div");
+          slot.className = "slot";
+          slot.innerHTML = '<div class="frame"><img class="hidden" alt="generated image"></div><progress max="1" value="0"></progress>'
+            + '<div class="caption"></div><a class="hidden" download>Download PNG</a>';
+          slot.querySelector(".caption").textContent = "seed " + seed;
+          $("stage").appendChild(slot);
+          return slot;
+        }
+        async function generateOne(model, seed, signal, slot) {
+          const body = { model: model.id, seed: seed, preview: "full" };
           if (model.kind === "class") body.class_label = Number($("class").value); else body.caption = $("caption").value;
-          if ($("steps").value) body.steps = Number($("steps").value);
-          // A job left running by the previous click is not wanted any more.
-          if (current && !current.done) fetch("/v1/jobs/" + current.id, { method: "DELETE" }).catch(() => {});
-          $("status").textContent = "submitting…";
-          const response = await fetch("/v1/jobs", {
-            method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" }, body: JSON.stringify(body),
+          for (const [key, id] of [["steps", "steps"], ["guidance_scale", "guidance"], ["mask_temperature", "maskTemperature"], ["sample_temperature", "sampleTemperature"]]) {
+            if (number(id) !== undefined) body[key] = number(id);
+          }
+          const response = await fetch("/v1/jobs?stream=ndjson", {
+            method: "POST", signal: signal, body: JSON.stringify(body),
+            headers: headers({ "Content-Type": "application/json" }),
           });
-          const job = await response.json();
-          if (!response.ok) { $("status").textContent = "error: " + job.error.message; return; }
-          current = { id: job.id, done: false, started: performance.now() };
-          // The browser replaces the picture with every part of the multipart stream.
-          $("image").src = "/v1/jobs/" + job.id + "/stream?stream=multipart";
-          poll(current);
-        }
-        // Progress comes from a second, re-attached stream of the same job (NDJSON), read line by line.
-        async function poll(job) {
-          const response = await fetch("/v1/jobs/" + job.id + "/stream?stream=ndjson");
+          if (!response.ok) {
+            const error = (await response.json()).error;
+            if (response.status === 401) needKey(error.message);
+            throw new Error(error.message);
+          }
+          const image = slot.querySelector("img");
+          const bar = slot.querySelector("progress");
           const reader = response.body.getReader();
           const decoder = new TextDecoder();
           let buffered = "";
-          while (current === job) {
+          for (;;) {
             const { value, done } = await reader.read();
             if (done) break;
             buffered += decoder.decode(value, { stream: true });
@@ -104,43 +151,102 @@ enum DemoPage {
             while ((newline = buffered.indexOf("\n")) >= 0) {
               const event = JSON.parse(buffered.slice(0, newline));
               buffered = buffered.slice(newline + 1);
-              show(job, event);
+              if (event.type === "progress") {
+                bar.max = event.steps;
+                bar.value = event.step;
+                if (event.image) { image.src = "data:image/png;base64," + event.image; image.classList.remove("hidden"); }
+                run.progress[seed] = event;
+                showProgress();
+              } else if (event.type === "completed") {
+                bar.value = bar.max;
+                const url = "data:image/png;base64," + event.image;
+                image.src = url;
+                image.classList.remove("hidden");
+                const link = slot.querySelector("a");
+                link.href = url;
+                link.download = "enat-" + event.model + "-" + event.seed + ".png";
+                link.classList.remove("hidden");
+                addToGallery(url, event.model, event.seed);
+                return event;
+              } else if (event.type === "error") {
+                throw new Error(event.error.message);
+              }
             }
           }
-          reader.cancel().catch(() => {});
+          throw new Error("the stream ended early");
         }
-        function show(job, event) {
-          const seconds = ((performance.now() - job.started) / 1000).toFixed(1);
-          let text;
-          if (event.type === "progress") {
-            text = event.state + " · step " + event.step + "/" + event.steps;
-            if (event.queue_position !== undefined) text += " · queue position " + event.queue_position;
-          } else if (event.type === "completed") {
-            text = "done · " + event.steps + " steps · seed " + event.seed;
-            job.done = true;
+        function showProgress() {
+          const events = Object.values(run.progress);
+          const step = events.reduce((sum, e) => sum + e.step, 0), steps = events.reduce((sum, e) => sum + e.steps, 0);
+          const queued = events.find((e) => e.state === "queued");
+          let text = (queued ? "queued" : "running") + " · step " + Math.round(step / Math.max(events.length, 1)) + "/" + (events[0] ? events[0].steps : "?");
+          if (run.count > 1) text += " · " + run.count + " images";
+          $("status").textContent = text + " · " + ((performance.now() - run.started) / 1000).toFixed(1) + " s";
+        }
+        function addToGallery(url, model, seed) {
+          gallery.push({ url, model, seed });
+          const thumb = document.createElement("img");
+          thumb.src = url;
+          thumb.title = model + ", seed " + seed;
+          thumb.addEventListener("click", () => { $("seed").value = String(seed); });
+          $("gallery").prepend(thumb);
+        }
+        async function generate(event) {
+          if (event) event.preventDefault();
+          const model = selectedModel();
+          if (!model) return;
+          if ($("apiKey").value) sessionStorage.setItem("enat-api-key", $("apiKey").value);
+          // The previous run's jobs are not wanted any more: aborting their streams cancels them.
+          if (run) run.controller.abort();
+          const count = Math.min(4, Math.max(1, number("count") || 1));
+          const seed = Math.max(0, Math.floor(number("seed") || 0));
+          run = { controller: new AbortController(), started: performance.now(), progress: {}, count: count };
+          const current = run;
+          $("stage").textContent = "";
+          document.body.dataset.state = "running";
+          $("status").textContent = "submitting…";
+          const seeds = Array.from({ length: count }, (_, i) => seed + i);
+          try {
+            const results = await Promise.all(seeds.map((s) => generateOne(model, s, current.controller.signal, makeSlot(s))));
+            if (run !== current) return;
+            const seconds = ((performance.now() - current.started) / 1000).toFixed(1);
+            $("status").textContent = "done · " + results[0].steps + " steps · seed " + results.map((r) => r.seed).join(", ") + " · " + seconds + " s";
             document.body.dataset.state = "succeeded";
-          } else {
-            text = "error: " + event.error.message;
-            job.done = true;
+          } catch (error) {
+            if (run !== current || error.name === "AbortError") return;
+            current.controller.abort();
+            if ($("keyField").classList.contains("hidden")) $("status").textContent = "error: " + error.message;
             document.body.dataset.state = "failed";
           }
-          $("status").textContent = text + " · " + seconds + " s";
         }
-        fetch("/v1/models").then((r) => r.json()).then((list) => {
+        function newSeed() {
+          // Below 2^53, as the server's own random seeds: a JavaScript number holds it exactly.
+          $("seed").value = String(Math.floor(Math.random() * 2 ** 32) * 2 ** 21 + Math.floor(Math.random() * 2 ** 21));
+          generate();
+        }
+        async function loadModels() {
+          const response = await fetch("/v1/models", { headers: headers() });
+          const list = await response.json();
+          if (response.status === 401) { needKey(list.error.message); return; }
           models = list.data;
           const select = $("model");
+          select.textContent = "";
           models.forEach((m) => {
             const option = document.createElement("option");
             option.value = m.id;
             option.textContent = m.id + " (" + m.kind + ", " + m.size + ")";
             select.appendChild(option);
           });
+          const wanted = new URLSearchParams(location.search).get("model");
+          if (wanted && models.some((m) => m.id === wanted)) select.value = wanted;
           showModel();
           $("status").textContent = models.length ? "ready" : "no model loaded";
           if (models.length && new URLSearchParams(location.search).has("autostart")) generate();
-        }).catch((error) => { $("status").textContent = "error: " + error; });
+        }
         $("model").addEventListener("change", showModel);
-        $("form").addEventListener("submit", generate);
+        $("form").addEventListener("submit", (event) => { event.preventDefault(); if (!models.length) loadModels().then(generate); else generate(event); });
+        $("newSeed").addEventListener("click", newSeed);
+        loadModels().catch((error) => { $("status").textContent = "error: " + error; });
         </script>
         </body>
         </html>

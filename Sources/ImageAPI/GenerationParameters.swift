@@ -27,20 +27,22 @@ struct GenerationParameters: Sendable {
         var promptTokens: Int
 
         /// The scheduler request of the `index`-th image (seed + index).
-        func request(index: Int, preview: PreviewMode, previewSteps: Set<Int>?, deadline: ContinuousClock.Instant) -> GenerationRequest {
+        func request(
+            index: Int, preview: PreviewMode, previewSteps: Set<Int>?, deadline: ContinuousClock.Instant, owner: String? = nil
+        ) -> GenerationRequest {
             GenerationRequest(
                 model: model.id, condition: condition, seed: seed &+ UInt64(index), settings: settings,
-                preview: preview, previewSteps: previewSteps, deadline: deadline)
+                preview: preview, previewSteps: previewSteps, deadline: deadline, owner: owner)
         }
     }
 
     func resolve(models: [LoadedModel], configuration: APIConfiguration) throws(APIError) -> Resolved {
-        let model = try chooseModel(models)
         if let (value, param) = text {
             guard value.count <= configuration.maxPromptCharacters else {
                 throw APIError.invalid(param, "'\(param)' is too long: \(value.count) characters, at most \(configuration.maxPromptCharacters).", code: "string_above_max_length")
             }
         }
+        let model = try chooseModel(models)
         let condition: GenerationCondition
         var promptTokens = 1
         switch model.kind {
@@ -52,16 +54,13 @@ struct GenerationParameters: Sendable {
                 condition = .classLabel(label)
             } else if let (value, param) = text {
                 guard let label = model.classLabel(for: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                    throw APIError.invalid(param, "'\(value)' is not a class of model '\(model.id)'; GET /v1/models lists its classes (a name, a synonym or the class number).", code: "unknown_class")
+                    throw Self.unknownClass(value, param: param, in: [model])
                 }
                 condition = .classLabel(label)
             } else {
                 throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a class name of model '\(model.id)').", code: "missing_required_parameter")
             }
         case .caption:
-            if sampling.classLabel != nil {
-                throw APIError.invalid("class_label", "Model '\(model.id)' takes a caption, not a class label.")
-            }
             guard let (value, param) = text else {
                 throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a caption for model '\(model.id)').", code: "missing_required_parameter")
             }
@@ -100,27 +99,66 @@ struct GenerationParameters: Sendable {
             frameSteps = Set(previewSteps)
         }
         return Resolved(
-            model: model, condition: condition, settings: settings, seed: sampling.seed ?? UInt64.random(in: .min ... .max),
+            model: model, condition: condition, settings: settings, seed: sampling.seed ?? RandomSeed.draw(),
             preview: previewMode, previewSteps: frameSteps, promptTokens: promptTokens)
     }
 
-    /// The named model; without a name, the class model that knows the prompt as a class (or is
-    /// given a class label), else the first caption model, else the first model.
+    /// The model a request addresses. `model` names it. Without a name: `class` and
+    /// `class_label` address class models only (the first that knows the class), `caption` the
+    /// first caption model, and `prompt` the first class model that knows it as a class name,
+    /// synonym or number, else the first caption model, else the first model.
     private func chooseModel(_ models: [LoadedModel]) throws(APIError) -> LoadedModel {
+        let param = text?.param
+        let wantsClass = sampling.classLabel != nil || param == "class"
         if let model {
             guard let found = models.first(where: { $0.id == model }) else {
                 throw APIError.invalid("model", "The model '\(model)' does not exist; available: \(models.map(\.id).joined(separator: ", ")).", code: "model_not_found")
+            }
+            if wantsClass && found.kind == .caption {
+                throw APIError.invalid(
+                    sampling.classLabel != nil ? "class_label" : "class",
+                    "Model '\(found.id)' takes a caption, not a class; send 'caption' or 'prompt'.", code: "model_takes_caption")
+            }
+            if param == "caption" && found.kind == .classConditional {
+                throw APIError.invalid("caption", "Model '\(found.id)' takes a class, not a caption; send 'class' or 'prompt'.", code: "model_takes_class")
             }
             return found
         }
         guard let first = models.first else { throw APIError.shuttingDown() }
         let classModels = models.filter { $0.kind == .classConditional }
-        if sampling.classLabel != nil, let classModel = classModels.first { return classModel }
-        if let (value, _) = text {
-            let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let captionModels = models.filter { $0.kind == .caption }
+        let trimmed = text?.value.trimmingCharacters(in: .whitespacesAndNewlines)
+        if wantsClass {
+            guard let firstClassModel = classModels.first else {
+                throw APIError.invalid(
+                    sampling.classLabel != nil ? "class_label" : "class",
+                    "No class model is loaded (models: \(models.map(\.id).joined(separator: ", "))); send 'caption' or 'prompt'.",
+                    code: "no_class_model")
+            }
+            guard let trimmed, sampling.classLabel == nil else { return firstClassModel }
             if let known = classModels.first(where: { $0.classLabel(for: trimmed) != nil }) { return known }
+            throw Self.unknownClass(trimmed, param: "class", in: classModels)
         }
-        return models.first { $0.kind == .caption } ?? first
+        if param == "caption" {
+            guard let captionModel = captionModels.first else {
+                throw APIError.invalid("caption", "No caption model is loaded (models: \(models.map(\.id).joined(separator: ", "))); send 'class' or 'prompt'.", code: "no_caption_model")
+            }
+            return captionModel
+        }
+        if let trimmed, let known = classModels.first(where: { $0.classLabel(for: trimmed) != nil }) { return known }
+        return captionModels.first ?? first
+    }
+
+    /// 400 `unknown_class` with the closest class names of `models`, if any are close.
+    static func unknownClass(_ text: String, param: String, in models: [LoadedModel]) -> APIError {
+        let suggestions = models.flatMap { $0.classSuggestions(for: text) }
+        var seen = Set<String>()
+        let unique = suggestions.filter { seen.insert($0).inserted }.prefix(3)
+        let names = models.map { "'\($0.id)'" }.joined(separator: ", ")
+        var message = "'\(text)' is not a class of \(models.count == 1 ? "model" : "models") \(names)"
+        if !unique.isEmpty { message += "; did you mean \(unique.map { "'\($0)'" }.joined(separator: " or "))?" } else { message += "." }
+        message += " GET /v1/models lists the classes (a name, a synonym or the class number)."
+        return APIError.invalid(param, message, code: "unknown_class")
     }
 }
 

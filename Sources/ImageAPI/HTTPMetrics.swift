@@ -11,6 +11,7 @@ final class HTTPMetrics: Sendable {
         var openStreams = 0
         var framesDropped = 0
         var rejections: [RejectionKey: Int] = [:]
+        var invalidSubmissions = 0
     }
 
     struct RejectionKey: Hashable, Sendable {
@@ -35,6 +36,11 @@ final class HTTPMetrics: Sendable {
     func recordRejection(reason: String, code: Int) {
         state.withLock { $0.rejections[RejectionKey(reason: reason, code: code), default: 0] += 1 }
     }
+
+    /// A generation request answered 400 (the API validates before the scheduler sees it).
+    func recordInvalidSubmission() { state.withLock { $0.invalidSubmissions += 1 } }
+
+    var invalidSubmissions: Int { state.withLock { $0.invalidSubmissions } }
 
     func streamOpened() { state.withLock { $0.openStreams += 1 } }
     func streamClosed() { state.withLock { $0.openStreams -= 1 } }

@@ -9,7 +9,7 @@ extension ImageAPI {
     /// OpenAI's quality values; we always run the model's full sampler and echo the request's choice.
     static let qualities: Set<String> = ["auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"]
 
-    func generateImages(_ request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
+    func generateImages(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let body = try JSON.decodeRequest(ImageGenerationBody.self, from: request)
         if body.prompt == nil && body.sampling.classLabel == nil {
             throw APIError.invalid("prompt", "Missing required parameter: 'prompt'.", code: "missing_required_parameter")
@@ -54,21 +54,23 @@ extension ImageAPI {
         let preview = stream ? (resolved.preview ?? (partialImages > 0 ? .full : .none)) : .none
         let steps = Self.partialImageSteps(count: partialImages, steps: resolved.settings.steps)
         let deadline = requestDeadline
-        let requests = (0..<n).map { resolved.request(index: $0, preview: preview, previewSteps: steps, deadline: deadline) }
+        let requests = (0..<n).map { resolved.request(index: $0, preview: preview, previewSteps: steps, deadline: deadline, owner: owner) }
         let jobs = try submitAll(requests)
+        for job in jobs { logJob(job) }
         let watches = jobs.map { watchers.watch($0, owning: true) }
         let shape = ImageShape(
-            size: size, quality: Self.reportedQuality(body.quality),
+            model: resolved.model.id, size: size, quality: Self.reportedQuality(body.quality),
             usage: ImageUsage(inputTokens: resolved.promptTokens, outputTokens: resolved.model.configuration.transformer.tokenCount))
         if stream {
             return streamImages(jobs, watches: watches, shape: shape, context: context)
         }
-        let host = request.headers["Host"] ?? "localhost"
-        return await waitForImages(jobs, watches: watches, shape: shape, urls: responseFormat == "url" ? host : nil, context: context)
+        let base = responseFormat == "url" ? publicBaseURL(request, context: context) : nil
+        return await waitForImages(jobs, watches: watches, shape: shape, urls: base, context: context)
     }
 
     /// What every image of one request shares in its JSON.
     struct ImageShape: Sendable {
+        var model: String
         var size: String
         var quality: String
         /// Usage of one image.
@@ -91,7 +93,7 @@ extension ImageAPI {
     }
 
     private func waitForImages(
-        _ jobs: [GenerationJob], watches: [JobWatchers.Watch], shape: ImageShape, urls host: String?, context: RequestContext
+        _ jobs: [GenerationJob], watches: [JobWatchers.Watch], shape: ImageShape, urls base: String?, context: RequestContext
     ) async -> HTTPResponse {
         var results = [GenerationResult?](repeating: nil, count: jobs.count)
         for await item in JobEventMerger.merge(jobs, pingInterval: nil, context: context) {
@@ -114,13 +116,16 @@ extension ImageAPI {
         for watch in watches { watch.end(disconnected: false) }
         let images = results.compactMap { $0 }
         guard images.count == jobs.count else { return APIError.shuttingDown().response }
+        let models = scheduler.models
         let data = zip(jobs, images).map { job, result in
-            host.map { ImagesResponseBody.Image(url: "http://\($0)/v1/jobs/\(job.id)/image") }
-                ?? ImagesResponseBody.Image(b64Json: Data(result.png).base64EncodedString())
+            base.map { ImagesResponseBody.Image(url: "\($0)/v1/jobs/\(job.id)/image", seed: result.seed) }
+                ?? ImagesResponseBody.Image(
+                    b64Json: Data(JobResponder.finalPNG(result, request: job.request, models: models)).base64EncodedString(),
+                    seed: result.seed)
         }
         let usage = ImageUsage(inputTokens: shape.usage.inputTokens, outputTokens: shape.usage.outputTokens * jobs.count)
         let body = ImagesResponseBody(
-            created: Int(Date().timeIntervalSince1970), data: data, quality: shape.quality, size: shape.size, usage: usage)
+            created: Int(Date().timeIntervalSince1970), data: data, model: shape.model, quality: shape.quality, size: shape.size, usage: usage)
         return Self.json(body, headers: jobs.count == 1 ? [("X-Job-Id", jobs[0].id)] : [])
     }
 
@@ -131,6 +136,7 @@ extension ImageAPI {
         ])
         let pingInterval = configuration.pingInterval
         let metrics = self.metrics
+        let models = scheduler.models
         return HTTPResponse(status: .ok, headers: headers, body: .stream { writer in
             metrics.streamOpened()
             defer { metrics.streamClosed() }
@@ -158,13 +164,14 @@ extension ImageAPI {
                         guard let png = progress.previewPNG else { continue }
                         let event = PartialImageEvent(
                             b64Json: Data(png).base64EncodedString(), createdAt: now, partialImageIndex: partialIndex[index],
-                            quality: shape.quality, size: shape.size, imageIndex: index)
+                            quality: shape.quality, size: shape.size, imageIndex: index, seed: jobs[index].request.seed)
                         partialIndex[index] += 1
                         try await send(event.type, JSON.encodeString(event))
                     case .event(let index, .completed(let result)):
+                        let png = JobResponder.finalPNG(result, request: jobs[index].request, models: models)
                         let event = CompletedImageEvent(
-                            b64Json: Data(result.png).base64EncodedString(), createdAt: now, quality: shape.quality,
-                            size: shape.size, usage: shape.usage, imageIndex: index)
+                            b64Json: Data(png).base64EncodedString(), createdAt: now, quality: shape.quality,
+                            size: shape.size, usage: shape.usage, imageIndex: index, seed: result.seed, model: shape.model)
                         watches[index].end(disconnected: false)
                         try await send(event.type, JSON.encodeString(event))
                     case .event(_, .failed(let failure)):

@@ -7,24 +7,24 @@ import Scheduler
 extension ImageAPI {
     /// `POST /v1/jobs`: answers the job's JSON (202, `Location`), or, when `?stream=` or `Accept`
     /// asks for it, the PNG or a stream of this new job.
-    func createJob(_ request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
+    func createJob(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let format = try StreamFormat.negotiate(request, fallback: nil)
         for item in request.queryItems where item.name != "stream" {
             throw APIError.invalid(item.name, "Unrecognized query parameter: \(item.name); send parameters in the JSON body.", code: "unknown_parameter")
         }
         let body = try JSON.decodeRequest(JobBody.self, from: request)
-        return try await startJob(try GenerationParameters(body), format: format, context: context)
+        return try await startJob(try GenerationParameters(body), format: format, owner: owner, context: context)
     }
 
     /// `GET /v1/jobs/new?model=..&class=..&seed=..`: the same as `POST /v1/jobs`, for `<img src>`;
     /// answers the PNG unless `?stream=` or `Accept` asks for a stream (or JSON).
-    func createJobFromQuery(_ request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
+    func createJobFromQuery(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let format = try StreamFormat.negotiate(request, fallback: .png)
         let body = try JobBody(query: request.queryItems.map { ($0.name, $0.value) })
-        return try await startJob(try GenerationParameters(body), format: format, context: context)
+        return try await startJob(try GenerationParameters(body), format: format, owner: owner, context: context)
     }
 
-    private func startJob(_ parameters: GenerationParameters, format: StreamFormat?, context: RequestContext) async throws(APIError) -> HTTPResponse {
+    private func startJob(_ parameters: GenerationParameters, format: StreamFormat?, owner: String?, context: RequestContext) async throws(APIError) -> HTTPResponse {
         let resolved = try parameters.resolve(models: scheduler.models, configuration: configuration)
         // Streams show every step decoded unless told otherwise; a PNG answer needs no frames; a job
         // answered as JSON keeps cheap mosaic frames for whoever re-attaches to its stream later.
@@ -34,7 +34,8 @@ extension ImageAPI {
         case .png: preview = resolved.preview ?? .none
         case nil: preview = resolved.preview ?? .mosaic
         }
-        let job = try submitAll([resolved.request(index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline)])[0]
+        let job = try submitAll([resolved.request(index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline, owner: owner)])[0]
+        logJob(job)
         guard let format else {
             return Self.json(
                 JobStatusBody(job: job), status: .accepted, headers: [("Location", "/v1/jobs/\(job.id)"), ("X-Job-Id", job.id)])
@@ -44,34 +45,36 @@ extension ImageAPI {
         return responder.stream(job, format: format, watch: watch, context: context)
     }
 
-    func job(_ id: String) throws(APIError) -> GenerationJob {
-        guard let job = scheduler.job(id: id) else {
+    /// The job `id` if `owner` may see it: with API keys, only the key that created a job sees
+    /// it; to anyone else it does not exist.
+    func job(_ id: String, owner: String?) throws(APIError) -> GenerationJob {
+        guard let job = scheduler.job(id: id), job.request.owner == owner else {
             throw APIError.notFound("No job '\(id)' (finished jobs are kept for a while, then forgotten).", param: "id", code: "job_not_found")
         }
         return job
     }
 
-    func jobStatus(_ id: String) throws(APIError) -> HTTPResponse {
-        Self.json(JobStatusBody(job: try job(id)))
+    func jobStatus(_ id: String, owner: String?) throws(APIError) -> HTTPResponse {
+        Self.json(JobStatusBody(job: try job(id, owner: owner)))
     }
 
     /// `DELETE /v1/jobs/{id}`: cancels (it stops at the next step boundary) and answers its status.
-    func cancelJob(_ id: String) throws(APIError) -> HTTPResponse {
-        let job = try job(id)
+    func cancelJob(_ id: String, owner: String?) throws(APIError) -> HTTPResponse {
+        let job = try job(id, owner: owner)
         job.cancel()
         return Self.json(JobStatusBody(job: job))
     }
 
     /// `GET /v1/jobs/{id}/image`: waits for the image.
-    func jobImage(_ id: String, context: RequestContext) async throws(APIError) -> HTTPResponse {
-        let job = try job(id)
+    func jobImage(_ id: String, owner: String?, context: RequestContext) async throws(APIError) -> HTTPResponse {
+        let job = try job(id, owner: owner)
         return await responder.image(job, watch: watchers.watch(job, owning: false), context: context)
     }
 
     /// `GET /v1/jobs/{id}/stream`: re-attaches (past events are replayed); SSE unless asked otherwise.
     /// `?stream=png` (or `Accept: image/png`) waits for the PNG like `/image`.
-    func jobStream(_ id: String, request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
-        let job = try job(id)
+    func jobStream(_ id: String, owner: String?, request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
+        let job = try job(id, owner: owner)
         let format = try StreamFormat.negotiate(request, fallback: .sse) ?? .sse
         let watch = watchers.watch(job, owning: false)
         if format == .png { return await responder.image(job, watch: watch, context: context) }

@@ -102,7 +102,18 @@ struct JSONFields {
         return ["d", "f"].contains(String(cString: number.objCType)) ? Int(double) : number.intValue
     }
 
-    /// A seed: any integer in 0...2^64-1.
+    /// A seed: any integer in 0...2^64-1, or -1 (nil: draw a random one).
+    func seed(_ key: String) throws(APIError) -> UInt64? {
+        if let number = try number(key), ["q", "l", "i", "s"].contains(String(cString: number.objCType)), number.int64Value == -1 {
+            return nil
+        }
+        if let number = try number(key), ["d", "f"].contains(String(cString: number.objCType)), number.doubleValue == -1 {
+            return nil
+        }
+        return try uint64(key)
+    }
+
+    /// Any integer in 0...2^64-1.
     func uint64(_ key: String) throws(APIError) -> UInt64? {
         guard value(key) != nil else { return nil }
         guard let number = try number(key) else { throw typeError(key, "an integer") }
@@ -111,12 +122,12 @@ struct JSONFields {
         if ["d", "f"].contains(type) {
             let double = number.doubleValue
             guard double == double.rounded(), double >= 0, double < 1.8e19 else {
-                throw APIError.invalid(key, "'\(key)' must be an integer between 0 and 18446744073709551615.")
+                throw APIError.invalid(key, "'\(key)' must be an integer between 0 and 18446744073709551615 (or -1 for a random seed).")
             }
             return UInt64(double)
         }
         guard number.int64Value >= 0 else {
-            throw APIError.invalid(key, "'\(key)' must be an integer between 0 and 18446744073709551615.")
+            throw APIError.invalid(key, "'\(key)' must be an integer between 0 and 18446744073709551615 (or -1 for a random seed).")
         }
         return UInt64(number.int64Value)
     }

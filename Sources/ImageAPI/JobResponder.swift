@@ -1,5 +1,6 @@
 import Foundation
 import HTTPServer
+import ModelBundle
 import Scheduler
 
 /// Answers one job as a progressive stream (multipart PNG frames, SSE or NDJSON) or, waiting,
@@ -8,13 +9,22 @@ struct JobResponder: Sendable {
     let watchers: JobWatchers
     let pingInterval: Duration
     let metrics: HTTPMetrics
+    /// The loaded models, to write each image's generation parameters into its PNG.
+    let models: [LoadedModel]
+
+    /// The final PNG as answered: with a `parameters` text chunk holding everything that made it.
+    static func finalPNG(_ result: GenerationResult, request: GenerationRequest, models: [LoadedModel]) -> [UInt8] {
+        guard let model = models.first(where: { $0.id == request.model }) else { return result.png }
+        return model.annotate(result.png, condition: request.condition, settings: request.settings, seed: result.seed)
+    }
 
     /// Headers every stream carries: no caching or transformation, no proxy buffering (nginx
     /// honours `X-Accel-Buffering`), and the job id.
     static func streamHeaders(contentType: String, job: GenerationJob) -> HTTPHeaders {
         HTTPHeaders([
             ("Content-Type", contentType), ("Cache-Control", "no-cache, no-store, no-transform"),
-            ("X-Accel-Buffering", "no"), ("X-Job-Id", job.id),
+            ("X-Accel-Buffering", "no"), ("X-Job-Id", job.id), ("X-Model", job.request.model),
+            ("X-Seed", String(job.request.seed)),
         ])
     }
 
@@ -34,7 +44,10 @@ struct JobResponder: Sendable {
             defer { metrics.streamClosed() }
             let items = JobEventMerger.merge(
                 [job], pingInterval: format == .sse ? pingInterval : nil, context: context, onFrameDropped: metrics.frameDropped)
-            var encoder = JobStreamEncoder(format: format, jobID: job.id, steps: job.request.settings.steps)
+            let models = self.models
+            var encoder = JobStreamEncoder(
+                format: format, jobID: job.id, steps: job.request.settings.steps, model: job.request.model,
+                finalPNG: { Self.finalPNG($0, request: job.request, models: models) })
             do {
                 try await writer.write(encoder.opening())
                 for await item in items {
@@ -73,9 +86,11 @@ struct JobResponder: Sendable {
                 continue
             case .event(_, .completed(let result)):
                 watch.end(disconnected: false)
-                var headers = HTTPHeaders([("Content-Type", "image/png"), ("X-Job-Id", job.id), ("X-Seed", String(result.seed))])
+                var headers = HTTPHeaders([
+                    ("Content-Type", "image/png"), ("X-Job-Id", job.id), ("X-Model", job.request.model), ("X-Seed", String(result.seed)),
+                ])
                 headers.add(name: "Cache-Control", value: "no-store")
-                return HTTPResponse(status: .ok, headers: headers, body: .bytes(result.png))
+                return HTTPResponse(status: .ok, headers: headers, body: .bytes(Self.finalPNG(result, request: job.request, models: models)))
             case .event(_, .failed(let failure)):
                 watch.end(disconnected: false)
                 return APIError.generation(failure).response

@@ -6,13 +6,22 @@ import Scheduler
 struct JobStreamEncoder: Sendable {
     let format: StreamFormat
     let jobID: String
+    /// The model the job runs on (told in the completed event).
+    let model: String
+    /// The final image as answered: the PNG with its `parameters` text chunk.
+    let finalPNG: @Sendable (GenerationResult) -> [UInt8]
     private var step = 0
     private var steps = 0
 
-    init(format: StreamFormat, jobID: String, steps: Int) {
+    init(
+        format: StreamFormat, jobID: String, steps: Int, model: String = "",
+        finalPNG: @escaping @Sendable (GenerationResult) -> [UInt8] = { $0.png }
+    ) {
         self.format = format
         self.jobID = jobID
         self.steps = steps
+        self.model = model
+        self.finalPNG = finalPNG
     }
 
     /// What opens the body: multipart's first delimiter; for SSE a comment, so a client sees
@@ -47,10 +56,11 @@ struct JobStreamEncoder: Sendable {
                 revealed: progress.revealed, tokenCount: progress.tokenCount,
                 image: progress.previewPNG.map { Data($0).base64EncodedString() }))
         case .completed(let result):
-            if format == .multipart { return MultipartFraming.part(contentType: "image/png", body: result.png, last: true) }
+            let png = finalPNG(result)
+            if format == .multipart { return MultipartFraming.part(contentType: "image/png", body: png, last: true) }
             let body = CompletedBody(
-                jobID: jobID, seed: result.seed, steps: steps, queueSeconds: result.queueSeconds, runSeconds: result.runSeconds,
-                image: Data(result.png).base64EncodedString())
+                jobID: jobID, model: model, seed: result.seed, steps: steps, queueSeconds: result.queueSeconds,
+                runSeconds: result.runSeconds, image: Data(png).base64EncodedString())
             return frame("completed", JSON.encodeString(body))
         case .failed(let failure):
             return error(.generation(failure))

@@ -1,15 +1,17 @@
 import Foundation
 
-/// A tiny structured logger: one JSON object per line on stderr (`ts`, `level`, `msg`, then the
-/// fields), so log collectors parse it without configuration. Thread-safe: each line is one
-/// `write(2)`, which the kernel does not interleave for lines this short.
+/// A tiny structured logger, one line per event on stderr: a JSON object (`ts`, `level`, `msg`,
+/// then the fields) that log collectors parse without configuration, or, for a person at a
+/// terminal, `time LEVEL message key=value ...`. Thread-safe: each line is one `write(2)`,
+/// which the kernel does not interleave for lines this short.
 public struct Logger: Sendable {
     public let level: LogLevel
+    public let format: LogFormat
     private let sink: @Sendable (String) -> Void
 
     /// Writes to stderr.
-    public init(level: LogLevel) {
-        self.init(level: level) { line in
+    public init(level: LogLevel, format: LogFormat = .json) {
+        self.init(level: level, format: format) { line in
             var bytes = Array(line.utf8)
             bytes.append(UInt8(ascii: "\n"))
             bytes.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
@@ -17,8 +19,9 @@ public struct Logger: Sendable {
     }
 
     /// Writes each line to `sink` (tests).
-    public init(level: LogLevel, sink: @escaping @Sendable (String) -> Void) {
+    public init(level: LogLevel, format: LogFormat = .json, sink: @escaping @Sendable (String) -> Void) {
         self.level = level
+        self.format = format
         self.sink = sink
     }
 
@@ -27,6 +30,14 @@ public struct Logger: Sendable {
 
     public func log(_ level: LogLevel, _ message: String, _ fields: [String: LogValue] = [:]) {
         guard level >= self.level else { return }
+        if format == .text {
+            var line = Self.timestamp() + " " + level.rawValue.uppercased().padding(toLength: 7, withPad: " ", startingAt: 0) + message
+            for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+                line += " " + key + "=" + value.text
+            }
+            sink(line)
+            return
+        }
         var line = "{\"ts\":" + JSON.encodeString(Self.timestamp()) + ",\"level\":\"\(level.rawValue)\",\"msg\":" + JSON.encodeString(message)
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
             line += "," + JSON.encodeString(key) + ":" + value.json
@@ -55,6 +66,16 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral, ExpressibleByInteger
 
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int) { self = .int(value) }
+
+    /// Plain for words, quoted when the value has spaces, quotes or is empty.
+    var text: String {
+        switch self {
+        case .string(let text):
+            let plain = !text.isEmpty && !text.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }
+            return plain ? text : JSON.encodeString(text)
+        case .int, .double, .bool: return json
+        }
+    }
 
     var json: String {
         switch self {

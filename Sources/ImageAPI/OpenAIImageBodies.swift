@@ -5,9 +5,11 @@ struct ImagesResponseBody: Encodable, Sendable {
         var b64Json: String?
         var url: String?
         var revisedPrompt: String?
+        /// Extension: the seed that made this image (A1111 and sd.cpp answer it too).
+        var seed: UInt64?
 
         enum CodingKeys: String, CodingKey {
-            case url
+            case url, seed
             case b64Json = "b64_json"
             case revisedPrompt = "revised_prompt"
         }
@@ -15,6 +17,8 @@ struct ImagesResponseBody: Encodable, Sendable {
 
     var created: Int
     var data: [Image]
+    /// Extension: the model that made the images (chosen by the server when the request named none).
+    var model: String
     var background = "opaque"
     var outputFormat = "png"
     var quality: String
@@ -22,7 +26,7 @@ struct ImagesResponseBody: Encodable, Sendable {
     var usage: ImageUsage
 
     enum CodingKeys: String, CodingKey {
-        case created, data, background, quality, size, usage
+        case created, data, model, background, quality, size, usage
         case outputFormat = "output_format"
     }
 }
@@ -85,9 +89,11 @@ struct PartialImageEvent: Encodable, Sendable {
     var size: String
     /// Extension: which of the `n` images this frame belongs to.
     var imageIndex: Int
+    /// Extension: that image's seed.
+    var seed: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case type, background, quality, size
+        case type, background, quality, size, seed
         case b64Json = "b64_json"
         case createdAt = "created_at"
         case outputFormat = "output_format"
@@ -108,9 +114,13 @@ struct CompletedImageEvent: Encodable, Sendable {
     var usage: ImageUsage
     /// Extension: which of the `n` images this is.
     var imageIndex: Int
+    /// Extension: its seed.
+    var seed: UInt64
+    /// Extension: the model that made it.
+    var model: String
 
     enum CodingKeys: String, CodingKey {
-        case type, background, quality, size, usage
+        case type, background, quality, size, usage, seed, model
         case b64Json = "b64_json"
         case createdAt = "created_at"
         case outputFormat = "output_format"

@@ -87,9 +87,13 @@ extension PrometheusText {
         page.family(
             "enat_job_failures_total", "Jobs that ended without an image, by reason.", type: "counter",
             metrics.failures.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
+        // Invalid requests are refused by the API's validation before the scheduler sees them,
+        // so "invalid" is the API's count of generation requests answered 400.
+        var rejections = metrics.rejections
+        rejections["invalid"] = http.invalidSubmissions
         page.family(
             "enat_submit_rejections_total", "Generation requests refused before queueing, by reason.", type: "counter",
-            metrics.rejections.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
+            rejections.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
         page.histogram("enat_queue_wait_seconds", "Time from submission to admission into the running batch.", metrics.queueSeconds)
         page.histogram("enat_step_seconds", "Duration of each engine step call.", metrics.stepSeconds)
         page.histogram("enat_time_to_first_frame_seconds", "Time from submission to a job's first step.", metrics.timeToFirstFrameSeconds)

@@ -80,6 +80,7 @@ struct ProgressBody: Encodable, Sendable {
 struct CompletedBody: Encodable, Sendable {
     var type = "completed"
     var jobID: String
+    var model: String
     var seed: UInt64
     var steps: Int
     var queueSeconds: Double
@@ -87,7 +88,7 @@ struct CompletedBody: Encodable, Sendable {
     var image: String
 
     enum CodingKeys: String, CodingKey {
-        case type, seed, steps, image
+        case type, model, seed, steps, image
         case jobID = "job_id"
         case queueSeconds = "queue_seconds"
         case runSeconds = "run_seconds"

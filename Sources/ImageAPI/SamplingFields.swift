@@ -1,7 +1,10 @@
+import Foundation
+
 /// The sampling parameters both generation endpoints accept besides their own (our extensions
 /// to OpenAI's Images API), read from a JSON body or a query string with the same strictness.
 struct SamplingFields: Sendable {
     var classLabel: Int?
+    /// nil (absent, or -1 as A1111 and sd.cpp spell it): a random seed below 2^53.
     var seed: UInt64?
     var steps: Int?
     var guidanceScale: Double?
@@ -23,7 +26,7 @@ struct SamplingFields: Sendable {
 extension SamplingFields {
     init(fields: JSONFields) throws(APIError) {
         classLabel = try fields.int(Key.classLabel.rawValue)
-        seed = try fields.uint64(Key.seed.rawValue)
+        seed = try fields.seed(Key.seed.rawValue)
         steps = try fields.int(Key.steps.rawValue)
         guidanceScale = try fields.double(Key.guidanceScale.rawValue)
         maskTemperature = try fields.double(Key.maskTemperature.rawValue)
@@ -34,7 +37,7 @@ extension SamplingFields {
     /// Sets `key` from a query-string value: integers and finite numbers or a 400 naming it.
     mutating func set(_ key: Key, query value: String) throws(APIError) {
         switch key {
-        case .seed: seed = try QueryValue.integer(value, key.rawValue)
+        case .seed: seed = value.trimmingCharacters(in: .whitespaces) == "-1" ? nil : try QueryValue.integer(value, key.rawValue)
         case .steps: steps = try QueryValue.integer(value, key.rawValue)
         case .classLabel: classLabel = try QueryValue.integer(value, key.rawValue)
         case .guidanceScale: guidanceScale = try QueryValue.number(value, key.rawValue)

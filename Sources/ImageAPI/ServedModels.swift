@@ -12,15 +12,13 @@ public enum ServedModels {
     /// Loads every model of `configuration` (its paths, or the demo bundles that exist). Throws a
     /// `ConfigurationError` naming what to pass when there is nothing to load or a path does not exist.
     public static func load(
-        _ configuration: ServerConfiguration, logger: Logger,
+        _ configuration: ServerConfiguration, logger: Logger, executablePath: String? = nil,
+        workingDirectory: String = FileManager.default.currentDirectoryPath,
         fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
     ) throws -> [LoadedModel] {
         let paths = configuration.modelPaths(fileExists: fileExists)
         guard !paths.isEmpty else {
-            throw ConfigurationError(
-                "no model to serve: the demo bundles \(ServerConfiguration.defaultModelPaths.joined(separator: " and ")) do not exist "
-                    + "(tools/train writes them). Pass --model PATH (a bundle folder or the official checkpoint files; repeatable), "
-                    + "set ENAT_MODELS, or use --model \(randomTiny) for a random-weight test model.")
+            throw ConfigurationError(missingDemoBundles(executablePath: executablePath, workingDirectory: workingDirectory, fileExists: fileExists))
         }
         let precision: ComputePrecision
         do {
@@ -51,5 +49,33 @@ public enum ServedModels {
             models.append(model)
         }
         return models
+    }
+
+    /// Where the demo bundles were looked for and how to point at them; when the executable sits
+    /// in a checkout's build folder (`CHECKOUT/.build/release/enat`), the exact flags for its bundles.
+    static func missingDemoBundles(executablePath: String?, workingDirectory: String, fileExists: (String) -> Bool) -> String {
+        let looked = ServerConfiguration.defaultModelPaths.map { workingDirectory + "/" + $0 }
+        var message = "no model to serve: the demo bundles are looked for relative to the working directory, at "
+            + looked.joined(separator: " and ") + ", and are not there."
+        var found: [String]?
+        if let executablePath {
+            var folder = URL(fileURLWithPath: executablePath, relativeTo: URL(fileURLWithPath: workingDirectory, isDirectory: true))
+                .standardizedFileURL.deletingLastPathComponent()
+            for _ in 0..<4 {
+                let candidates = ServerConfiguration.defaultModelPaths.map { folder.appendingPathComponent($0).path }
+                if candidates.allSatisfy(fileExists) {
+                    found = candidates
+                    break
+                }
+                folder = folder.deletingLastPathComponent()
+            }
+        }
+        if let found {
+            message += " Run from the checkout (cd \(URL(fileURLWithPath: found[0]).deletingLastPathComponent().deletingLastPathComponent().path)), or pass "
+                + found.map { "--model \($0)" }.joined(separator: " ") + "."
+        } else {
+            message += " Run from the checkout (where Models/ is), or pass --model PATH (a bundle folder or the official checkpoint files; repeatable) or set ENAT_MODELS."
+        }
+        return message + " --model \(randomTiny) serves a random-weight test model."
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Tensors
+import ModelBundle
 
 extension ServerConfiguration {
     /// Settings from one source (file, environment or flags); nil means "not set here".
@@ -20,6 +21,12 @@ extension ServerConfiguration {
         public var maxRetainedBytes: Int?
         public var logLevel: LogLevel?
         public var precision: PrecisionSetting?
+        public var logFormat: LogFormat?
+        public var apiKeys: [String]?
+        public var apiKeyFile: String?
+        public var protectMetrics: Bool?
+        public var corsOrigins: [String]?
+        public var trustedProxies: [String]?
 
         public init() {}
 
@@ -52,6 +59,17 @@ extension ServerConfiguration {
                 }
                 precision = setting
             }
+            if let text = try fields.string(CodingKeys.logFormat.rawValue) {
+                guard let format = LogFormat(rawValue: text.lowercased()) else {
+                    throw APIError.invalid(CodingKeys.logFormat.rawValue, "must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                logFormat = format
+            }
+            apiKeys = try fields.strings(CodingKeys.apiKeys.rawValue)
+            apiKeyFile = try fields.string(CodingKeys.apiKeyFile.rawValue)
+            protectMetrics = try fields.bool(CodingKeys.protectMetrics.rawValue)
+            corsOrigins = try fields.strings(CodingKeys.corsOrigins.rawValue)
+            trustedProxies = try fields.strings(CodingKeys.trustedProxies.rawValue)
         }
 
         /// Reads a JSON configuration file.
@@ -60,11 +78,26 @@ extension ServerConfiguration {
                 throw ConfigurationError("cannot read configuration file \(path)")
             }
             do {
-                let keys = Set(CodingKeys.allCases.map(\.rawValue))
-                return try Overrides(fields: JSONFields(parsing: Array(data), allowedKeys: keys))
+                let keys = CodingKeys.allCases.map(\.rawValue)
+                return try Overrides(fields: JSONFields(parsing: Array(data), allowedKeys: Set(keys)))
             } catch {
-                let setting = error.param.map { "setting '\($0)': " } ?? ""
-                throw ConfigurationError("configuration file \(path): \(setting)\(error.message)")
+                throw ConfigurationError("configuration file \(path): " + Self.describe(error, keys: CodingKeys.allCases.map(\.rawValue)))
+            }
+        }
+
+        /// A file error in the file's terms (keys and values, not request parameters).
+        static func describe(_ error: APIError, keys: [String]) -> String {
+            switch error.code {
+            case "unknown_parameter":
+                let key = error.param ?? ""
+                let close = EditDistance.closest(to: key, in: keys, limit: 1)
+                let hint = close.first.map { "; did you mean '\($0)'?" } ?? "; the keys are \(keys.joined(separator: ", "))"
+                return "unknown key '\(key)'\(hint)"
+            case "invalid_json":
+                return error.message.replacingOccurrences(of: "The request body", with: "the file")
+            default:
+                let message = error.message.replacingOccurrences(of: "Invalid type for '\(error.param ?? "")': expected", with: "must be")
+                return error.param.map { "key '\($0)': \(message)" } ?? message
             }
         }
 
@@ -107,6 +140,26 @@ extension ServerConfiguration {
                 }
                 result.precision = setting
             }
+            if let text = value(.logFormat) {
+                guard let format = LogFormat(rawValue: text.lowercased()) else {
+                    throw ConfigurationError("ENAT_LOG_FORMAT='\(text)' is not one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                result.logFormat = format
+            }
+            func list(_ key: CodingKeys) -> [String]? {
+                value(key).map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+            }
+            result.apiKeys = list(.apiKeys)
+            result.apiKeyFile = value(.apiKeyFile).flatMap { $0.isEmpty ? nil : $0 }
+            if let text = value(.protectMetrics) {
+                switch text.lowercased() {
+                case "1", "true", "yes": result.protectMetrics = true
+                case "0", "false", "no", "": result.protectMetrics = false
+                default: throw ConfigurationError("ENAT_PROTECT_METRICS='\(text)' is not true or false")
+                }
+            }
+            result.corsOrigins = list(.corsOrigins)
+            result.trustedProxies = list(.trustedProxies)
             return result
         }
     }
@@ -135,6 +188,12 @@ extension ServerConfiguration {
         if let v = overrides.maxRetainedBytes { maxRetainedBytes = v }
         if let v = overrides.logLevel { logLevel = v }
         if let v = overrides.precision { precision = v }
+        if let v = overrides.logFormat { logFormat = v }
+        if let v = overrides.apiKeys { apiKeys = v }
+        if let v = overrides.apiKeyFile { apiKeyFile = v }
+        if let v = overrides.protectMetrics { protectMetrics = v }
+        if let v = overrides.corsOrigins { corsOrigins = v }
+        if let v = overrides.trustedProxies { trustedProxies = v }
     }
 
     /// The effective configuration: defaults < file < environment < flags, validated.

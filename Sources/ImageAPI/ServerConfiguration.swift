@@ -5,8 +5,9 @@ import Tensors
 /// rising precedence: the default, the JSON file (`Config/enat-serve.json`, snake_case keys), an
 /// environment variable (`ENAT_*`), a command-line flag. See `ServerConfiguration.load`.
 public struct ServerConfiguration: Codable, Sendable, Equatable {
-    /// Address to bind.
-    public var host = "0.0.0.0"
+    /// Address to bind: loopback unless told otherwise, so a server started on a laptop is not
+    /// open to the network (the container image and the manifests set 0.0.0.0).
+    public var host = "127.0.0.1"
     /// Port to bind; 0 lets the kernel pick one.
     public var port = 8080
     /// Model bundle folders or official checkpoint sets, or `random:tiny` (random weights, tests and
@@ -38,6 +39,19 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var logLevel: LogLevel = .info
     /// Number format of the engine's linear layers: bf16 where the CPU has AVX512-BF16 (`auto`).
     public var precision: PrecisionSetting = .auto
+    /// Log line format; nil: text on a terminal, JSON otherwise (containers, files, pipes).
+    public var logFormat: LogFormat?
+    /// API keys (`Authorization: Bearer KEY`); with any key (here or in `apiKeyFile`), every
+    /// route but the probes, the page and (unless `protectMetrics`) `/metrics` needs one.
+    public var apiKeys: [String] = []
+    /// A file of API keys, one per line (blank lines and `#` comments ignored).
+    public var apiKeyFile: String?
+    /// Whether `/metrics` needs a key too.
+    public var protectMetrics = false
+    /// Web origins allowed to call the API from a browser (CORS); `*` for any.
+    public var corsOrigins: [String] = []
+    /// Addresses of reverse proxies whose `Forwarded` / `X-Forwarded-Proto` / `X-Forwarded-Host` are believed.
+    public var trustedProxies: [String] = []
 
     /// The demo bundles `tools/train` writes, used when no model is configured.
     public static let defaultModelPaths = ["Models/demo-shapes", "Models/demo-captions"]
@@ -62,6 +76,12 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         case maxRetainedBytes = "max_retained_bytes"
         case logLevel = "log_level"
         case precision
+        case logFormat = "log_format"
+        case apiKeys = "api_keys"
+        case apiKeyFile = "api_key_file"
+        case protectMetrics = "protect_metrics"
+        case corsOrigins = "cors_origins"
+        case trustedProxies = "trusted_proxies"
     }
 
     /// Checks ranges; the message names the setting by its file key.
@@ -83,6 +103,32 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try require(jobRetentionSeconds.isFinite && jobRetentionSeconds >= 0, .jobRetentionSeconds, "must be a number >= 0")
         try require(maxRetainedJobs >= 1, .maxRetainedJobs, "must be at least 1")
         try require(maxRetainedBytes >= 1_048_576, .maxRetainedBytes, "must be at least 1048576")
+        try require(apiKeys.allSatisfy { !$0.isEmpty && !$0.contains(where: \.isWhitespace) }, .apiKeys, "must not contain empty keys or keys with spaces")
+        try require(corsOrigins.allSatisfy { $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") }, .corsOrigins,
+            "must be origins such as https://example.com (scheme, host, optional port) or *")
+        try require(trustedProxies.allSatisfy { !$0.isEmpty }, .trustedProxies, "must not contain empty addresses")
+    }
+
+    /// Every API key: `apiKeys` and the lines of `apiKeyFile`. A key file that cannot be read or
+    /// holds no key is an error: starting without the keys someone meant to set would open the server.
+    public func loadAPIKeys(read: (String) -> String? = { try? String(contentsOfFile: $0, encoding: .utf8) }) throws(ConfigurationError) -> [String] {
+        guard let apiKeyFile else { return apiKeys }
+        guard let text = read(apiKeyFile) else {
+            throw ConfigurationError("\(CodingKeys.apiKeyFile.rawValue): cannot read '\(apiKeyFile)'")
+        }
+        let keys = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        guard !keys.isEmpty else { throw ConfigurationError("\(CodingKeys.apiKeyFile.rawValue): '\(apiKeyFile)' holds no key") }
+        if let bad = keys.first(where: { $0.contains(where: \.isWhitespace) }) {
+            throw ConfigurationError("\(CodingKeys.apiKeyFile.rawValue): '\(apiKeyFile)' has a line with a space in it ('\(bad.prefix(4))...'); one key per line")
+        }
+        return apiKeys + keys
+    }
+
+    /// The URL a person opens: loopback when bound to every address.
+    public func url(port: Int) -> String {
+        let shown = ["0.0.0.0", "::", ""].contains(host) ? "localhost" : (host.contains(":") ? "[\(host)]" : host)
+        return "http://\(shown):\(port)/"
     }
 
     /// The model paths to load: the configured ones, else the default demo bundles that exist.
@@ -105,4 +151,9 @@ public enum LogLevel: String, Codable, Sendable, CaseIterable, Comparable {
     public static func < (lhs: LogLevel, rhs: LogLevel) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
     }
+}
+
+/// How log lines look: JSON objects for collectors, or `time LEVEL message key=value` for people.
+public enum LogFormat: String, Codable, Sendable, CaseIterable {
+    case text, json
 }

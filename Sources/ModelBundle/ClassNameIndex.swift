@@ -10,20 +10,29 @@ public struct ClassNameIndex: Sendable {
     private let exact: [String: Int]
     /// Keyed by the lower-cased name.
     private let folded: [String: Int]
+    /// Every name and synonym as written (whitespace normalised), for suggestions.
+    private let names: [String]
 
     public init(names: [String]) {
         classCount = names.count
-        var exact: [String: Int] = [:], folded: [String: Int] = [:]
+        var exact: [String: Int] = [:], folded: [String: Int] = [:], all: [String] = []
         for (label, entry) in names.enumerated() {
             for name in [Substring(entry)] + entry.split(separator: ",") {
                 let key = Self.collapseWhitespace(name)
                 guard !key.isEmpty else { continue }
                 if exact[key] == nil { exact[key] = label }
+                if folded[key.lowercased()] == nil { all.append(key) }
                 if folded[key.lowercased()] == nil { folded[key.lowercased()] = label }
             }
         }
         self.exact = exact
         self.folded = folded
+        self.names = all
+    }
+
+    /// The names closest to `text` by edit distance, nearest first, for a "did you mean" hint.
+    public func suggestions(for text: some StringProtocol, limit: Int = 3) -> [String] {
+        EditDistance.closest(to: Self.collapseWhitespace(text), in: names, limit: limit)
     }
 
     /// The label for `text`, or nil when it names no class.

@@ -68,6 +68,11 @@ public final class LoadedModel: @unchecked Sendable {
         kind == .classConditional ? classIndex.label(for: text) : nil
     }
 
+    /// Class names closest to `text`, for "did you mean" hints (empty for caption models).
+    public func classSuggestions(for text: String, limit: Int = 3) -> [String] {
+        kind == .classConditional ? classIndex.suggestions(for: text, limit: limit) : []
+    }
+
     /// Validates a request and prepares its run: the class label in range for class models,
     /// the caption encoded for caption models. Errors name the model and the problem.
     public func makeRun(

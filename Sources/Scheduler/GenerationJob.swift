@@ -7,7 +7,7 @@ import LockedValue
 /// Transitions that come too late (a position after the start, a step after a cancellation)
 /// are ignored, so the threads that report them need no ordering among themselves.
 public final class GenerationJob: Sendable {
-    /// `"job_"` and 16 random hex digits.
+    /// `"job_"` and 32 random hex digits (128 bits: not guessable).
     public let id: String
     public let request: GenerationRequest
     let createdAt: Date
@@ -47,10 +47,13 @@ public final class GenerationJob: Sendable {
         record = Locked(Record())
     }
 
-    /// A new job id: `"job_"` and 16 random hex digits.
+    /// A new job id: `"job_"` and 32 random hex digits from the system's random source, so
+    /// that nobody finds another client's job by guessing.
     static func makeID() -> String {
-        let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-        return "job_" + String(repeating: "0", count: 16 - hex.count) + hex
+        "job_" + (0..<2).map { _ in
+            let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+            return String(repeating: "0", count: 16 - hex.count) + hex
+        }.joined()
     }
 
     public var status: JobStatus {

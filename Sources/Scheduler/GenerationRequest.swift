@@ -15,11 +15,15 @@ public struct GenerationRequest: Sendable {
     /// The job fails with `.deadlineExceeded` at the first step boundary past this instant,
     /// queued or running.
     public var deadline: ContinuousClock.Instant?
+    /// Who may see the job (the API key that created it); nil when the server has no keys.
+    public var owner: String?
 
     public init(
         model: String, condition: GenerationCondition, seed: UInt64, settings: SamplerSettings,
-        preview: PreviewMode = .none, previewSteps: Set<Int>? = nil, deadline: ContinuousClock.Instant? = nil
+        preview: PreviewMode = .none, previewSteps: Set<Int>? = nil, deadline: ContinuousClock.Instant? = nil,
+        owner: String? = nil
     ) {
+        self.owner = owner
         self.model = model
         self.condition = condition
         self.seed = seed

@@ -90,4 +90,62 @@ final class GenerationParametersTests: XCTestCase {
         XCTAssertEqual(ImageAPI.partialImageSteps(count: 0, steps: 8), [])
         XCTAssertEqual(ImageAPI.partialImageSteps(count: 2, steps: 1), [])
     }
+
+    private static let captionModel = try! TestModels.captionModel()
+
+    /// With a class model and a caption model loaded and no `model`, as the default server.
+    private func resolveBoth(_ parameters: GenerationParameters) throws -> GenerationParameters.Resolved {
+        try parameters.resolve(models: [Self.model, Self.captionModel], configuration: APIConfiguration())
+    }
+
+    private func errorOf(_ parameters: GenerationParameters) -> APIError? {
+        do {
+            _ = try resolveBoth(parameters)
+            return nil
+        } catch {
+            return error as? APIError
+        }
+    }
+
+    func testClassNeverFallsThroughToTheCaptionModel() throws {
+        let typo = try XCTUnwrap(errorOf(.init(text: ("red circel", "class"))))
+        XCTAssertEqual(typo.status.code, 400)
+        XCTAssertEqual(typo.code, "unknown_class")
+        XCTAssertEqual(typo.param, "class")
+        XCTAssertTrue(typo.message.contains("did you mean 'red circle'?"), typo.message)
+        let number = try XCTUnwrap(errorOf(.init(text: ("12", "class"))))
+        XCTAssertEqual(number.code, "unknown_class")
+        XCTAssertFalse(number.message.contains("did you mean"), number.message)
+        XCTAssertEqual(errorOf(.init(text: ("goldfish", "class")))?.code, "unknown_class")
+        XCTAssertEqual(try resolveBoth(.init(text: ("Blue Square", "class"))).model.id, "tiny-class")
+        XCTAssertEqual(try resolveBoth(.init(sampling: .init(classLabel: 2))).model.id, "tiny-class")
+        // A class sent to a caption model by name, and a caption to a class model.
+        XCTAssertEqual(errorOf(.init(model: "tiny-caption", text: ("blue square", "class")))?.param, "class")
+        XCTAssertEqual(errorOf(.init(model: "tiny-caption", sampling: .init(classLabel: 1)))?.param, "class_label")
+        XCTAssertEqual(errorOf(.init(model: "tiny-class", text: ("a blue square", "caption")))?.param, "caption")
+        // No class model at all.
+        XCTAssertThrowsError(try GenerationParameters(text: ("blue square", "class")).resolve(models: [Self.captionModel], configuration: APIConfiguration())) {
+            XCTAssertEqual(($0 as? APIError)?.code, "no_class_model")
+        }
+    }
+
+    func testPromptPicksAModelByTheDocumentedRule() throws {
+        XCTAssertEqual(try resolveBoth(.init(text: ("blue square", "prompt"))).model.id, "tiny-class", "a known class name")
+        XCTAssertEqual(try resolveBoth(.init(text: ("1", "prompt"))).model.id, "tiny-class", "a class number")
+        XCTAssertEqual(try resolveBoth(.init(text: ("a blue square", "prompt"))).model.id, "tiny-caption", "anything else: a caption")
+        XCTAssertEqual(try resolveBoth(.init(text: ("a blue square", "caption"))).model.id, "tiny-caption")
+    }
+
+    func testRandomSeedsFitInADouble() throws {
+        for _ in 0..<200 {
+            let seed = try resolve(.init(text: ("blue square", "prompt"))).seed
+            XCTAssertLessThan(seed, 1 << 53)
+        }
+        XCTAssertEqual(RandomSeed.bound, 9_007_199_254_740_992)
+        let json = try JobBody(fields: JSONFields(parsing: Array(#"{"class": "blue square", "seed": -1}"#.utf8), allowedKeys: JobBody.allowedKeys))
+        XCTAssertNil(json.sampling.seed, "-1 means random")
+        XCTAssertNil(try JobBody(query: [("class", "blue square"), ("seed", "-1")]).sampling.seed)
+        XCTAssertEqual(try JobBody(query: [("seed", "7")]).sampling.seed, 7)
+        XCTAssertThrowsError(try JobBody(fields: JSONFields(parsing: Array(#"{"seed": -2}"#.utf8), allowedKeys: JobBody.allowedKeys)))
+    }
 }

@@ -27,7 +27,7 @@ final class ImageAPILiveTests: XCTestCase {
         let page = try WireClient.request(port: live.port, "GET", "/")
         XCTAssertEqual(page.status, 200)
         XCTAssertEqual(page.header("Content-Type"), "text/html; charset=utf-8")
-        XCTAssertTrue(page.text.contains("stream=multipart"))
+        XCTAssertTrue(page.text.contains("stream=ndjson"))
         XCTAssertFalse(page.text.contains("http://") || page.text.contains("https://"), "the page loads nothing external")
 
         let metrics = try WireClient.request(port: live.port, "GET", "/metrics")
@@ -269,12 +269,12 @@ final class ImageAPILiveTests: XCTestCase {
     func testRequestLogLine() throws {
         let lines = LogCapture()
         let live = try startLiveServer { $0.logger = Logger(level: .info) { lines.append($0) } }
-        _ = try WireClient.request(port: live.port, "GET", "/healthz", headers: [("X-Request-Id", "req-123")])
+        _ = try WireClient.request(port: live.port, "GET", "/v1/models", headers: [("X-Request-Id", "req-123")])
         XCTAssertTrue(eventually { !lines.all.isEmpty })
         let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines.all[0].utf8)) as? [String: Any])
         XCTAssertEqual(line["request_id"] as? String, "req-123")
         XCTAssertEqual(line["method"] as? String, "GET")
-        XCTAssertEqual(line["path"] as? String, "/healthz")
+        XCTAssertEqual(line["path"] as? String, "/v1/models")
         XCTAssertEqual(line["status"] as? Int, 200)
         XCTAssertNotNil(line["duration_ms"] as? Double)
     }

@@ -47,7 +47,7 @@ final class JSONTests: XCTestCase {
             (#"{"prompt": "x", "n": true}"#, "n", "invalid_type"),
             (#"{"prompt": 3}"#, "prompt", "invalid_type"),
             (#"{"prompt": "x", "guidance_scale": "2"}"#, "guidance_scale", "invalid_type"),
-            (#"{"prompt": "x", "seed": -1}"#, "seed", "invalid_value"),
+            (#"{"prompt": "x", "seed": -2}"#, "seed", "invalid_value"),
             (#"{"prompt": "x", "stream": 1}"#, "stream", "invalid_type"),
             (#"{"prompt": "x", "n": null}"#, nil, ""),  // null is "not given", as OpenAI treats it
             (#"["prompt"]"#, nil, "invalid_json"),

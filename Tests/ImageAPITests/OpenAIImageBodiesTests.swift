@@ -12,18 +12,19 @@ final class OpenAIImageBodiesTests: XCTestCase {
     private let usage = ImageUsage(inputTokens: 1, outputTokens: 256)
 
     func testPartialImageEventFields() throws {
-        let event = try object(PartialImageEvent(b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8", imageIndex: 0))
-        for key in ["b64_json", "background", "created_at", "output_format", "partial_image_index", "quality", "size", "type"] {
+        let event = try object(PartialImageEvent(b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8", imageIndex: 0, seed: 9_007_199_254_740_991))
+        for key in ["b64_json", "background", "created_at", "output_format", "partial_image_index", "quality", "size", "type", "seed"] {
             XCTAssertNotNil(event[key], key)
         }
         XCTAssertEqual(event["type"] as? String, "image_generation.partial_image")
         XCTAssertEqual(event["background"] as? String, "opaque")
         XCTAssertEqual(event["output_format"] as? String, "png")
+        XCTAssertEqual(event["seed"] as? Int, 9_007_199_254_740_991, "the seed travels as an exact JSON integer")
     }
 
     func testCompletedEventFields() throws {
-        let event = try object(CompletedImageEvent(b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0))
-        for key in ["b64_json", "background", "created_at", "output_format", "quality", "size", "type", "usage"] {
+        let event = try object(CompletedImageEvent(b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0, seed: 3, model: "demo"))
+        for key in ["b64_json", "background", "created_at", "output_format", "quality", "size", "type", "usage", "seed", "model"] {
             XCTAssertNotNil(event[key], key)
         }
         XCTAssertEqual(event["type"] as? String, "image_generation.completed")
@@ -38,12 +39,13 @@ final class OpenAIImageBodiesTests: XCTestCase {
 
     func testImagesResponseFields() throws {
         let body = try object(ImagesResponseBody(
-            created: 5, data: [.init(b64Json: "AA==")], quality: "high", size: "8x8", usage: usage))
-        for key in ["created", "data", "background", "output_format", "quality", "size", "usage"] {
+            created: 5, data: [.init(b64Json: "AA==", seed: 42)], model: "demo", quality: "high", size: "8x8", usage: usage))
+        for key in ["created", "data", "model", "background", "output_format", "quality", "size", "usage"] {
             XCTAssertNotNil(body[key], key)
         }
         let image = try XCTUnwrap((body["data"] as? [[String: Any]])?.first)
         XCTAssertEqual(image["b64_json"] as? String, "AA==")
+        XCTAssertEqual(image["seed"] as? Int, 42)
         XCTAssertNil(image["url"], "absent fields are left out, not null")
     }
 

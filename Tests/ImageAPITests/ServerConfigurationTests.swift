@@ -13,7 +13,7 @@ final class ServerConfigurationTests: XCTestCase {
     func testDefaultsMatchTheTable() throws {
         let (configuration, file) = try ServerConfiguration.load(configFile: nil, environment: [:], flags: .init(), fileExists: { _ in false })
         XCTAssertNil(file)
-        XCTAssertEqual(configuration.host, "0.0.0.0")
+        XCTAssertEqual(configuration.host, "127.0.0.1", "loopback unless told otherwise")
         XCTAssertEqual(configuration.port, 8080)
         XCTAssertEqual(configuration.models, [])
         XCTAssertEqual(configuration.maxBatchSize, 4)
@@ -28,6 +28,11 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.maxRetainedJobs, 1000)
         XCTAssertEqual(configuration.maxRetainedBytes, 134_217_728)
         XCTAssertEqual(configuration.logLevel, .info)
+        XCTAssertNil(configuration.logFormat, "text on a terminal, JSON otherwise")
+        XCTAssertEqual(configuration.apiKeys, [])
+        XCTAssertFalse(configuration.protectMetrics)
+        XCTAssertEqual(configuration.corsOrigins, [])
+        XCTAssertEqual(configuration.url(port: 8080), "http://127.0.0.1:8080/")
         XCTAssertEqual(configuration.precision, .auto)
     }
 
@@ -64,9 +69,9 @@ final class ServerConfigurationTests: XCTestCase {
     }
 
     func testConfigFileFromEnvironmentAndDefaultPath() throws {
-        let path = try writeFile(#"{"host": "127.0.0.1"}"#)
+        let path = try writeFile(#"{"host": "10.0.0.7"}"#)
         let fromEnvironment = try ServerConfiguration.load(configFile: nil, environment: ["ENAT_CONFIG": path], flags: .init())
-        XCTAssertEqual(fromEnvironment.configuration.host, "127.0.0.1")
+        XCTAssertEqual(fromEnvironment.configuration.host, "10.0.0.7")
         XCTAssertEqual(fromEnvironment.file, path)
         // The default file is used only when it exists.
         let absent = try ServerConfiguration.load(configFile: nil, environment: [:], flags: .init(), fileExists: { _ in false })
@@ -106,10 +111,72 @@ final class ServerConfigurationTests: XCTestCase {
         }
     }
 
+    func testFileErrorsNameTheFileAndKeyAndSuggestTheClosestKey() throws {
+        let typo = try writeFile(#"{"max_batch": 2}"#)
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: typo, environment: [:], flags: .init())) {
+            XCTAssertEqual("\($0)", "configuration file \(typo): unknown key 'max_batch'; did you mean 'max_batch_size'?")
+        }
+        let unrelated = try writeFile(#"{"colour": 2}"#)
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: unrelated, environment: [:], flags: .init())) {
+            XCTAssertTrue("\($0)".contains("unknown key 'colour'; the keys are host, port"), "\($0)")
+        }
+        let wrongType = try writeFile(#"{"port": "80"}"#)
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: wrongType, environment: [:], flags: .init())) {
+            XCTAssertEqual("\($0)", "configuration file \(wrongType): key 'port': must be an integer.")
+        }
+        let broken = try writeFile(#"{"port": 80"#)
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: broken, environment: [:], flags: .init())) {
+            XCTAssertFalse("\($0)".lowercased().contains("request"), "no HTTP wording: \($0)")
+            XCTAssertTrue("\($0)".contains(broken), "\($0)")
+        }
+    }
+
+    func testAccessSettingsFromEverySource() throws {
+        let path = try writeFile(#"{"api_keys": ["file-key"], "cors_origins": ["https://a.example"], "protect_metrics": true, "log_format": "json"}"#)
+        var flags = ServerConfiguration.Overrides()
+        flags.trustedProxies = ["10.0.0.1"]
+        let (configuration, _) = try ServerConfiguration.load(
+            configFile: path, environment: ["ENAT_API_KEYS": "k1, k2", "ENAT_LOG_FORMAT": "text"], flags: flags)
+        XCTAssertEqual(configuration.apiKeys, ["k1", "k2"], "environment beats the file")
+        XCTAssertEqual(configuration.corsOrigins, ["https://a.example"])
+        XCTAssertTrue(configuration.protectMetrics)
+        XCTAssertEqual(configuration.logFormat, .text)
+        XCTAssertEqual(configuration.trustedProxies, ["10.0.0.1"])
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_CORS_ORIGINS": "example.com"], flags: .init(), fileExists: { _ in false })) {
+            XCTAssertTrue("\($0)".hasPrefix("cors_origins"), "\($0)")
+        }
+        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PROTECT_METRICS": "maybe"], flags: .init(), fileExists: { _ in false }))
+    }
+
+    func testAPIKeyFileIsReadAndMustHoldAKey() throws {
+        var configuration = ServerConfiguration()
+        configuration.apiKeys = ["flag-key"]
+        configuration.apiKeyFile = "/keys"
+        XCTAssertEqual(try configuration.loadAPIKeys(read: { _ in "# ours\nalpha\n\n  beta  \n" }), ["flag-key", "alpha", "beta"])
+        XCTAssertThrowsError(try configuration.loadAPIKeys(read: { _ in "# nothing\n" })) {
+            XCTAssertTrue("\($0)".contains("holds no key"), "\($0)")
+        }
+        XCTAssertThrowsError(try configuration.loadAPIKeys(read: { _ in nil })) {
+            XCTAssertTrue("\($0)".contains("cannot read '/keys'"), "\($0)")
+        }
+        configuration.apiKeyFile = nil
+        XCTAssertEqual(try configuration.loadAPIKeys(read: { _ in XCTFail("no file to read"); return nil }), ["flag-key"])
+    }
+
+    func testStartupURL() {
+        var configuration = ServerConfiguration()
+        configuration.host = "0.0.0.0"
+        XCTAssertEqual(configuration.url(port: 9000), "http://localhost:9000/")
+        configuration.host = "::1"
+        XCTAssertEqual(configuration.url(port: 9000), "http://[::1]:9000/")
+    }
+
     func testEnvironmentNames() {
         XCTAssertEqual(ServerConfiguration.environmentName(.maxQueueWaitSeconds), "ENAT_MAX_QUEUE_WAIT_SECONDS")
         XCTAssertEqual(ServerConfiguration.environmentName(.maxRetainedBytes), "ENAT_MAX_RETAINED_BYTES")
-        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 15)
+        XCTAssertEqual(ServerConfiguration.environmentName(.apiKeys), "ENAT_API_KEYS")
+        XCTAssertEqual(ServerConfiguration.environmentName(.precision), "ENAT_PRECISION")
+        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 22)
     }
 
     func testModelPathsDefaultToExistingDemoBundles() {
@@ -127,6 +194,13 @@ final class ServerConfigurationTests: XCTestCase {
             XCTAssertTrue(message.contains("Models/demo-shapes"), message)
             XCTAssertTrue(message.contains("random:tiny"), message)
         }
+        // Started from elsewhere with a checkout's binary: the exact flags for that checkout's bundles.
+        let message = ServedModels.missingDemoBundles(
+            executablePath: "/src/enat-serve/.build/release/enat", workingDirectory: "/home/user",
+            fileExists: { $0.hasPrefix("/src/enat-serve/Models/") })
+        XCTAssertTrue(message.contains("/home/user/Models/demo-shapes"), message)
+        XCTAssertTrue(message.contains("--model /src/enat-serve/Models/demo-shapes --model /src/enat-serve/Models/demo-captions"), message)
+        XCTAssertTrue(message.contains("cd /src/enat-serve"), message)
         var configuration = ServerConfiguration()
         configuration.models = ["/no/such/bundle"]
         XCTAssertThrowsError(try ServedModels.load(configuration, logger: .disabled)) {

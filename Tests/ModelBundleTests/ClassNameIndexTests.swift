@@ -48,4 +48,24 @@ final class ClassNameIndexTests: XCTestCase {
         XCTAssertNil(model.classLabel(for: "3"))
         XCTAssertNil(model.classLabel(for: "golden retriever"))
     }
+
+    func testSuggestionsAreTheClosestNames() {
+        let names = ["red circle", "green circle", "blue circle", "red square", "green square", "blue square"]
+        let index = ClassNameIndex(names: names)
+        XCTAssertEqual(index.suggestions(for: "red circel"), ["red circle"])
+        XCTAssertEqual(index.suggestions(for: "Blue  Sqare"), ["blue square"])
+        XCTAssertEqual(index.suggestions(for: "12"), [], "nothing close: no suggestion")
+        XCTAssertEqual(index.suggestions(for: "goldfish"), [])
+        XCTAssertEqual(EditDistance.between(Array("kitten"), Array("sitting")), 3)
+        XCTAssertEqual(EditDistance.closest(to: "max_batch", in: ["max_batch_size", "max_queue_length", "port"]), ["max_batch_size"])
+    }
+
+    func testParametersTextFollowsA1111() throws {
+        let model = try LoadedModel.random(configuration: .testTiny, seed: 0)
+        let text = model.parametersText(condition: .classLabel(1), settings: .init(steps: 4, guidanceScale: 2, maskTemperature: 1.5, sampleTemperature: 6), seed: 7)
+        let lines = text.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        XCTAssertEqual(String(lines[0]), model.promptText(for: .classLabel(1)))
+        XCTAssertEqual(String(lines[1]), "Steps: 4, Sampler: ENAT, CFG scale: 2, Seed: 7, Size: \(model.imageSize)x\(model.imageSize), Model: \(model.id), Class label: 1, Mask temperature: 1.5, Sample temperature: 6")
+    }
 }

@@ -25,7 +25,7 @@ final class GenerationJobTests: XCTestCase {
     func testIDsAreRandomHex() {
         let id = GenerationJob.makeID()
         XCTAssertTrue(id.hasPrefix("job_"))
-        XCTAssertEqual(id.count, 20)
+        XCTAssertEqual(id.count, 36, "job_ and 128 random bits in hex")
         XCTAssertTrue(id.dropFirst(4).allSatisfy(\.isHexDigit))
         XCTAssertNotEqual(id, GenerationJob.makeID())
     }

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the real `enat` binary on a loopback port, driven by real clients.
 
-`tools/e2e` builds the binary and sets ENAT_BINARY; the server runs the random-weight test model
-(`--model random:tiny`), so no trained weights are needed.
+`tools/e2e` builds the binary and sets ENAT_BINARY. Most tests run the random-weight test model
+(`--model random:tiny`); `demo_server` is what `tools/serve` starts: the default demo models.
 """
 import json
 import os
@@ -22,12 +22,13 @@ BINARY = os.environ.get("ENAT_BINARY", os.path.join(REPO, ".build", "release", "
 class Server:
     """One `enat serve` process; its JSON log lines are collected from stderr."""
 
-    def __init__(self, *flags):
+    def __init__(self, *flags, default_models=False):
         if not os.path.exists(BINARY):
             pytest.fail(f"no binary at {BINARY}; run tools/e2e (it builds one) or set ENAT_BINARY")
         self.logs = []
+        models = [] if default_models else ["--model", "random:tiny"]
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--model", "random:tiny", "--host", "127.0.0.1", "--port", "0", "--blas-threads", "1", *flags],
+            [BINARY, "serve", *models, "--port", "0", "--blas-threads", "1", "--log-format", "json", *flags],
             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         )
         self.port = None
@@ -62,6 +63,9 @@ class Server:
                 pass
             time.sleep(0.1)
         pytest.fail("server never became ready")
+
+    def log_lines(self, message):
+        return [entry for entry in self.logs if entry.get("msg") == message]
 
     def get(self, path, headers=None, timeout=120):
         request = urllib.request.Request(self.base + path, headers=headers or {})
@@ -110,13 +114,21 @@ def server():
     assert instance.stop() == 0
 
 
+@pytest.fixture(scope="session")
+def demo_server():
+    """What `tools/serve` starts: the default configuration file and the demo models."""
+    instance = Server(default_models=True)
+    yield instance
+    assert instance.stop() == 0
+
+
 @pytest.fixture
 def start_server():
     """Starts servers with extra flags; stops whatever is still running afterwards."""
     started = []
 
-    def start(*flags):
-        instance = Server(*flags)
+    def start(*flags, default_models=False):
+        instance = Server(*flags, default_models=default_models)
         started.append(instance)
         return instance
 

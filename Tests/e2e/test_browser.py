@@ -1,57 +1,16 @@
-"""Headless Chromium loads the page at `/`, which generates through the multipart stream; the
-screenshot must show the image."""
+"""Headless Chromium drives the page at `/` as a person would: its defaults must make a picture
+(on the caption model too), "New seed" a different one, several images at once, a gallery and a
+download link; on a key-protected server it asks for the key. Screenshots are compared, not only
+taken."""
 import os
 import shutil
-import struct
-import subprocess
+import tempfile
 import time
-import zlib
 
 import pytest
 
 from cdp import Browser
-
-
-def decode_png(path):
-    """Pixels of an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) as (width, height, rows)."""
-    with open(path, "rb") as file:
-        data = file.read()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    offset, idat, header = 8, b"", None
-    while offset < len(data):
-        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
-        chunk = data[offset + 8:offset + 8 + length]
-        if kind == b"IHDR":
-            header = struct.unpack(">IIBBBBB", chunk)
-        elif kind == b"IDAT":
-            idat += chunk
-        offset += 12 + length
-    width, height, depth, color, _, _, interlace = header
-    assert depth == 8 and color in (2, 6) and interlace == 0
-    channels = 3 if color == 2 else 4
-    raw = zlib.decompress(idat)
-    stride = width * channels
-    rows, previous = [], bytearray(stride)
-    for y in range(height):
-        kind = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            a = line[x - channels] if x >= channels else 0
-            b = previous[x]
-            c = previous[x - channels] if x >= channels else 0
-            if kind == 1:
-                line[x] = (line[x] + a) & 255
-            elif kind == 2:
-                line[x] = (line[x] + b) & 255
-            elif kind == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif kind == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        previous = line
-    return width, height, channels, rows
+from pictures import decode_png, dominant_colour
 
 
 def chromium():
@@ -61,45 +20,141 @@ def chromium():
     pytest.skip("no Chromium (tools/e2e installs it)")
 
 
-def colourful_pixels(path):
+def colourful_pixels(path, region=None):
     """Pixels that are neither the page's white/grey nor its black text."""
-    width, _, channels, rows = decode_png(path)
+    width, height, channels, rows = decode_png(path)
+    x0, y0, x1, y1 = region or (0, 0, width, height)
     count = 0
-    for row in rows:
-        for x in range(0, width * channels, channels):
+    for row in rows[y0:y1]:
+        for x in range(x0 * channels, x1 * channels, channels):
             r, g, b = row[x], row[x + 1], row[x + 2]
             if max(r, g, b) - min(r, g, b) > 24:
                 count += 1
     return count
 
 
-def test_page_shows_the_image_appear_step_by_step(server, workdir):
-    browser = Browser(chromium(), os.path.join(workdir, "profile"))
-    try:
-        browser.call("Page.enable")
-        browser.call("Page.navigate", url=f"{server.base}/?autostart")
-        # Frames arrive one step at a time through the multipart stream; the status line follows
-        # the same job through its NDJSON stream.
-        steps_seen = set()
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            state = browser.evaluate("document.body.dataset.state || ''")
-            status = browser.evaluate("document.getElementById('status').textContent")
-            if status and "step " in status:
-                steps_seen.add(status.split("step ")[1].split("/")[0])
-            if state:
-                break
-            time.sleep(0.05)
-        assert state == "succeeded", status
-        shot = os.path.join(workdir, "page.png")
-        browser.screenshot(shot)
-        natural = browser.evaluate("[document.getElementById('image').naturalWidth, document.getElementById('image').complete]")
-    finally:
-        browser.close()
+def region_pixels(path, region):
+    _, _, channels, rows = decode_png(path)
+    x0, y0, x1, y1 = region
+    return b"".join(row[x0 * channels:x1 * channels] for row in rows[y0:y1])
+
+
+@pytest.fixture
+def browser():
+    # Chromium's helper processes may still write to the profile for a moment after it is killed.
+    with tempfile.TemporaryDirectory(prefix="enat-chromium-", ignore_cleanup_errors=True) as profile:
+        instance = Browser(chromium(), profile)
+        instance.call("Page.enable")
+        yield instance
+        instance.close()
+
+
+def wait_for(browser, expression, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = browser.evaluate(expression)
+        if value:
+            return value
+        time.sleep(0.05)
+    pytest.fail(f"timed out waiting for {expression}: status {browser.evaluate('document.getElementById(`status`).textContent')}")
+
+
+def wait_for_run(browser, timeout=120):
+    """Waits for the current run to end; returns its state and the step counts the status showed."""
+    steps_seen = set()
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        state = browser.evaluate("document.body.dataset.state || ''")
+        status = browser.evaluate("document.getElementById('status').textContent")
+        if status and "step " in status:
+            steps_seen.add(status.split("step ")[1].split("/")[0])
+        if state in ("succeeded", "failed"):
+            return state, steps_seen, status
+        time.sleep(0.05)
+    pytest.fail("the page did not finish")
+
+
+def image_region(browser, index=0):
+    """The on-screen box of the index-th result image, in screenshot pixels."""
+    box = browser.evaluate(
+        f"(() => {{ const r = document.querySelectorAll('.slot img')[{index}].getBoundingClientRect();"
+        " return [r.left, r.top, r.right, r.bottom].map(Math.round); })()")
+    return tuple(box)
+
+
+def test_the_page_defaults_make_a_picture_and_new_seed_another(demo_server, browser, workdir):
+    browser.call("Page.navigate", url=f"{demo_server.base}/?model=demo-captions")
+    wait_for(browser, "document.getElementById('status').textContent === 'ready'")
+    before = os.path.join(workdir, "before.png")
+    browser.screenshot(before)
+    # Nothing to show yet, and no broken-image icon: no visible <img> at all.
+    assert browser.evaluate("[...document.images].filter((i) => i.offsetParent !== null).length") == 0
+    assert browser.evaluate("document.getElementById('caption').value") == "a large red circle in the center"
+    assert "circle" in browser.evaluate("document.getElementById('about').textContent")
+    assert browser.evaluate("document.getElementById('guidance').placeholder") == "2.5"
+
+    browser.evaluate("document.getElementById('go').click()")
+    state, steps_seen, status = wait_for_run(browser)
+    assert state == "succeeded", status
     assert len(steps_seen) >= 2, steps_seen  # the page showed progress, not just the end
-    assert natural[0] == 256
-    # The page is white, grey and black; the random model's image adds thousands of coloured pixels.
-    assert colourful_pixels(shot) > 5000, f"the image is not visible in {shot}"
-    # The page's image came through the multipart stream.
+    first = os.path.join(workdir, "first.png")
+    browser.screenshot(first)
+    region = image_region(browser)
+    assert region[2] - region[0] == 256
+    assert dominant_colour(first, region) == "red", "the default caption draws a red circle"
+    assert colourful_pixels(before, region) == 0 and colourful_pixels(first, region) > 2000
+    assert browser.evaluate("document.querySelector('.slot progress').value") == 8
+    link = browser.evaluate("[document.querySelector('.slot a').href.slice(0, 22), document.querySelector('.slot a').download]")
+    assert link == ["data:image/png;base64,", "enat-demo-captions-1.png"]
+
+    # "New seed" draws another seed and another picture (same caption).
+    browser.evaluate("document.getElementById('newSeed').click()")
+    wait_for(browser, "document.querySelectorAll('#gallery img').length === 2")
+    state, _, status = wait_for_run(browser)
+    assert state == "succeeded", status
+    seed = int(browser.evaluate("document.getElementById('seed').value"))
+    assert seed != 1 and seed < 2**53
+    second = os.path.join(workdir, "second.png")
+    browser.screenshot(second)
+    assert region_pixels(second, region) != region_pixels(first, region), "a new seed makes a new image"
+    assert f"seed {seed}" in status
+
+
+def test_the_page_makes_several_images_at_once(demo_server, browser, workdir):
+    browser.call("Page.navigate", url=f"{demo_server.base}/")
+    wait_for(browser, "document.getElementById('status').textContent === 'ready'")
+    assert browser.evaluate("document.getElementById('model').value") == "demo-shapes"
+    browser.evaluate("document.getElementById('count').value = '3'; document.getElementById('go').click()")
+    state, _, status = wait_for_run(browser)
+    assert state == "succeeded", status
+    assert "seed 1, 2, 3" in status
+    shot = os.path.join(workdir, "three.png")
+    browser.screenshot(shot)
+    for index in range(3):
+        assert dominant_colour(shot, image_region(browser, index)) == "red", index  # class 0: red circle
+    assert browser.evaluate("document.querySelectorAll('#gallery img').length") == 3
+
+
+def test_the_page_asks_for_the_key(start_server, browser, workdir):
+    server = start_server("--api-key", "page-key", default_models=True)
+    browser.call("Page.navigate", url=f"{server.base}/")
+    wait_for(browser, "!document.getElementById('keyField').classList.contains('hidden')")
+    browser.evaluate("document.getElementById('apiKey').value = 'page-key'; document.getElementById('go').click()")
+    state, _, status = wait_for_run(browser)
+    assert state == "succeeded", status
+    shot = os.path.join(workdir, "keyed.png")
+    browser.screenshot(shot)
+    assert dominant_colour(shot, image_region(browser)) == "red"
+
+
+def test_the_page_on_the_random_model(server, browser, workdir):
+    browser.call("Page.navigate", url=f"{server.base}/?autostart")
+    state, steps_seen, status = wait_for_run(browser)
+    assert state == "succeeded", status
+    shot = os.path.join(workdir, "page.png")
+    browser.screenshot(shot)
+    assert browser.evaluate("document.querySelector('.slot img').naturalWidth") == 256
+    # The random model's image adds thousands of coloured pixels to a white, grey and black page.
+    assert colourful_pixels(shot, image_region(browser)) > 5000, f"the image is not visible in {shot}"
     metrics = server.metrics()
-    assert metrics.get('enat_http_requests_total{route="/v1/jobs/{id}/stream",code="200"}', 0) >= 2
+    assert metrics.get('enat_http_requests_total{route="/v1/jobs",code="200"}', 0) >= 1

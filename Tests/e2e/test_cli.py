@@ -1,20 +1,26 @@
 """`enat serve` as an operator meets it: --help, configuration errors, precedence."""
 import json
+import os
+import socket
 import subprocess
+import time
 
-from conftest import BINARY, Server
+from conftest import BINARY, REPO, Server
+from pictures import text_chunk
 
 FLAGS = ["--config", "--host", "--port", "--model", "--max-batch-size", "--max-queue-length", "--max-queue-wait-seconds",
          "--request-timeout-seconds", "--blas-threads", "--max-body-bytes", "--max-connections",
          "--shutdown-grace-seconds", "--job-retention-seconds", "--max-retained-jobs", "--max-retained-bytes",
-         "--log-level"]
+         "--log-level", "--log-format", "--api-key", "--api-key-file", "--protect-metrics", "--cors-origin",
+         "--trusted-proxy", "--precision"]
 
 
 def test_help_lists_every_setting():
     text = subprocess.run([BINARY, "serve", "--help"], capture_output=True, text=True, check=True).stdout
     for flag in FLAGS:
         assert flag in text, flag
-    for variable in ["ENAT_CONFIG", "ENAT_MODELS", "ENAT_MAX_QUEUE_WAIT_SECONDS", "ENAT_LOG_LEVEL"]:
+    for variable in ["ENAT_CONFIG", "ENAT_MODELS", "ENAT_MAX_QUEUE_WAIT_SECONDS", "ENAT_LOG_LEVEL", "ENAT_API_KEYS",
+                     "ENAT_CORS_ORIGINS", "ENAT_LOG_FORMAT"]:
         assert variable in text, variable
 
 
@@ -44,3 +50,71 @@ def test_flag_beats_environment_beats_file(workdir, monkeypatch):
         assert json.loads(body)["error"]["type"] == "invalid_request_error"
     finally:
         assert server.stop() == 0
+
+
+def test_a_port_in_use_fails_before_the_models_load(workdir):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        start = time.time()
+        # random:tiny loads in a moment; a real path that does not exist proves loading never began.
+        result = subprocess.run([BINARY, "serve", "--port", str(port), "--model", "no/such/bundle"], cwd=workdir,
+                                capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"port {port} is already in use" in result.stderr, result.stderr
+    assert "does not exist" not in result.stderr and "Usage" not in result.stderr
+    assert time.time() - start < 30
+
+
+def test_config_file_errors_name_the_file_and_key(workdir):
+    config = f"{workdir}/serve.json"
+    with open(config, "w") as file:
+        json.dump({"max_batch": 2}, file)
+    result = subprocess.run([BINARY, "serve", "--config", config], cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"configuration file {config}: unknown key 'max_batch'; did you mean 'max_batch_size'?" in result.stderr, result.stderr
+    assert "request" not in result.stderr.lower() and "Usage" not in result.stderr
+
+
+def test_outside_the_checkout_the_message_says_where_the_demo_bundles_are(workdir):
+    result = subprocess.run([BINARY, "serve", "--port", "0"], cwd=workdir, capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"{workdir}/Models/demo-shapes" in result.stderr, result.stderr
+    if BINARY.startswith(REPO):
+        assert f"--model {REPO}/Models/demo-shapes --model {REPO}/Models/demo-captions" in result.stderr, result.stderr
+
+
+def test_generate_checks_the_output_path_first_and_writes_the_parameters(workdir):
+    result = subprocess.run([BINARY, "generate", "--model", "Models/demo-shapes", "--class", "red circle", "-o", "/no/such/folder/x.png"],
+                            cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert result.stderr.strip() == "Error: cannot write -o /no/such/folder/x.png: the folder /no/such/folder does not exist"
+    typo = subprocess.run([BINARY, "generate", "--model", "Models/demo-shapes", "--class", "red circel", "-o", f"{workdir}/x.png"],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert typo.returncode != 0 and "did you mean 'red circle'?" in typo.stderr, typo.stderr
+    out = f"{workdir}/random.png"
+    made = subprocess.run([BINARY, "generate", "--model", "Models/demo-shapes", "--class", "blue square", "--seed", "-1", "-o", out],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert made.returncode == 0, made.stderr
+    seed = int(made.stderr.strip().rsplit("seed ", 1)[1])
+    assert seed < 2**53
+    with open(out, "rb") as file:
+        parameters = text_chunk(file.read(), "parameters")
+    assert parameters.startswith("blue square\n") and f"Seed: {seed}," in parameters and "Model: demo-shapes" in parameters
+
+
+def test_debug_logs_follow_a_job_and_4xx_lines_carry_the_error(start_server):
+    server = start_server("--log-level", "debug")
+    server.get("/v1/jobs/new?class=goldfish&steps=2&seed=1")
+    server.get("/v1/jobs/new?class=goldfisch&steps=2")
+    deadline = time.time() + 10
+    while time.time() < deadline and not server.log_lines("job completed"):
+        time.sleep(0.05)
+    assert [entry["step"] for entry in server.log_lines("job step")][:2] == [1, 2]
+    assert server.log_lines("job started") and server.log_lines("job completed")
+    refused = [entry for entry in server.log_lines("request") if entry["status"] == 400]
+    assert refused and refused[0]["error_code"] == "unknown_class" and "goldfisch" in refused[0]["error"]
+    probes = [entry for entry in server.log_lines("request") if entry["path"] == "/readyz"]
+    assert probes and all(entry["level"] == "debug" for entry in probes)
+    assert server.metrics()['enat_submit_rejections_total{reason="invalid"}'] == 1

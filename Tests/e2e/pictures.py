@@ -1,0 +1,75 @@
+"""PNG decoding and colour checks shared by the end-to-end tests (no imaging package needed)."""
+import struct
+import zlib
+
+
+def decode_png(path):
+    """Pixels of an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) as (width, height, rows)."""
+    if isinstance(path, bytes):
+        data = path
+    else:
+        with open(path, "rb") as file:
+            data = file.read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    offset, idat, header = 8, b"", None
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        chunk = data[offset + 8:offset + 8 + length]
+        if kind == b"IHDR":
+            header = struct.unpack(">IIBBBBB", chunk)
+        elif kind == b"IDAT":
+            idat += chunk
+        offset += 12 + length
+    width, height, depth, color, _, _, interlace = header
+    assert depth == 8 and color in (2, 6) and interlace == 0, (depth, color, interlace)
+    channels = 3 if color == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * channels
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for x in range(stride):
+            a = line[x - channels] if x >= channels else 0
+            b = previous[x]
+            c = previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + a) & 255
+            elif kind == 2:
+                line[x] = (line[x] + b) & 255
+            elif kind == 3:
+                line[x] = (line[x] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        previous = line
+    return width, height, channels, rows
+
+
+def text_chunk(data, keyword):
+    """The text of a tEXt chunk named `keyword`, or None."""
+    offset = 8
+    while offset < len(data):
+        length, kind = struct.unpack(">I4s", data[offset:offset + 8])
+        chunk = data[offset + 8:offset + 8 + length]
+        if kind == b"tEXt" and chunk.split(b"\0", 1)[0] == keyword.encode():
+            return chunk.split(b"\0", 1)[1].decode("latin-1")
+        offset += 12 + length
+    return None
+
+
+def dominant_colour(path, region=None):
+    """'red', 'green' or 'blue': the hue most of the clearly coloured pixels lean to, or None
+    when fewer than 40 pixels are coloured. `region` is (x0, y0, x1, y1) in pixels."""
+    width, height, channels, rows = decode_png(path)
+    x0, y0, x1, y1 = region or (0, 0, width, height)
+    counts = {"red": 0, "green": 0, "blue": 0}
+    for row in rows[y0:y1]:
+        for x in range(x0 * channels, x1 * channels, channels):
+            r, g, b = row[x], row[x + 1], row[x + 2]
+            if max(r, g, b) - min(r, g, b) > 60:
+                counts[max((("red", r), ("green", g), ("blue", b)), key=lambda pair: pair[1])[0]] += 1
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= 40 else None
