@@ -13,6 +13,7 @@ extension ServerConfiguration {
         public var blasThreads: Int?
         public var maxBodyBytes: Int?
         public var maxConnections: Int?
+        public var maxConnectionsPerAddress: Int?
         public var shutdownGraceSeconds: Double?
         public var jobRetentionSeconds: Double?
         public var logLevel: LogLevel?
@@ -32,6 +33,7 @@ extension ServerConfiguration {
             blasThreads = try fields.int(CodingKeys.blasThreads.rawValue)
             maxBodyBytes = try fields.int(CodingKeys.maxBodyBytes.rawValue)
             maxConnections = try fields.int(CodingKeys.maxConnections.rawValue)
+            maxConnectionsPerAddress = try fields.int(CodingKeys.maxConnectionsPerAddress.rawValue)
             shutdownGraceSeconds = try fields.double(CodingKeys.shutdownGraceSeconds.rawValue)
             jobRetentionSeconds = try fields.double(CodingKeys.jobRetentionSeconds.rawValue)
             if let text = try fields.string(CodingKeys.logLevel.rawValue) {
@@ -79,6 +81,7 @@ extension ServerConfiguration {
             result.blasThreads = try number(.blasThreads, Int.self)
             result.maxBodyBytes = try number(.maxBodyBytes, Int.self)
             result.maxConnections = try number(.maxConnections, Int.self)
+            result.maxConnectionsPerAddress = try number(.maxConnectionsPerAddress, Int.self)
             result.shutdownGraceSeconds = try number(.shutdownGraceSeconds, Double.self)
             result.jobRetentionSeconds = try number(.jobRetentionSeconds, Double.self)
             if let text = value(.logLevel) {
@@ -109,6 +112,7 @@ extension ServerConfiguration {
         if let v = overrides.blasThreads { blasThreads = v }
         if let v = overrides.maxBodyBytes { maxBodyBytes = v }
         if let v = overrides.maxConnections { maxConnections = v }
+        if let v = overrides.maxConnectionsPerAddress { maxConnectionsPerAddress = v }
         if let v = overrides.shutdownGraceSeconds { shutdownGraceSeconds = v }
         if let v = overrides.jobRetentionSeconds { jobRetentionSeconds = v }
         if let v = overrides.logLevel { logLevel = v }

@@ -88,7 +88,8 @@ final class ServerConfigurationTests: XCTestCase {
 
     func testEnvironmentNames() {
         XCTAssertEqual(ServerConfiguration.environmentName(.maxQueueWaitSeconds), "ENAT_MAX_QUEUE_WAIT_SECONDS")
-        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 13)
+        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 14)
+        XCTAssertEqual(ServerConfiguration.environmentName(.maxConnectionsPerAddress), "ENAT_MAX_CONNECTIONS_PER_ADDRESS")
     }
 
     func testModelPathsDefaultToExistingDemoBundles() {
@@ -117,9 +118,11 @@ final class ServerConfigurationTests: XCTestCase {
         var configuration = ServerConfiguration()
         configuration.maxBodyBytes = 2048
         configuration.maxConnections = 7
+        configuration.maxConnectionsPerAddress = 3
         configuration.maxQueueWaitSeconds = 1.5
         XCTAssertEqual(configuration.httpServerConfiguration.limits.maxBodyBytes, 2048)
         XCTAssertEqual(configuration.httpServerConfiguration.maxConnections, 7)
+        XCTAssertEqual(configuration.httpServerConfiguration.maxConnectionsPerAddress, 3)
         XCTAssertEqual(configuration.schedulerConfiguration.maxQueueWait, .milliseconds(1500))
     }
 }
