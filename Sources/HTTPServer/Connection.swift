@@ -71,6 +71,8 @@ final class Connection: @unchecked Sendable {
     private var peerHalfClosed = false
     /// Our slot was handed to a newcomer while we were idle: close after any response in progress.
     private var evicted = false
+    /// What the server was last told: idle between keep-alive requests (a candidate for eviction).
+    private var reportedIdle = false
 
     init(id: Int, fd: Int32, remoteAddress: String, core: ServerCore) {
         self.id = id
@@ -191,7 +193,7 @@ final class Connection: @unchecked Sendable {
             parser.append(received)
             // The first byte of a request starts its head timeout; before that we were idle.
             if wasBetweenRequests && timerPurpose == .idle {
-                core.connection(self, isIdle: false)
+                report(idle: false)
                 armTightening(.head, base: configuration.timeouts.head)
             } else {
                 tightenDeadline()
@@ -239,6 +241,12 @@ final class Connection: @unchecked Sendable {
     private func peerClosed() {
         closeReason = .clientDisconnected
         finalClose()
+    }
+
+    private func report(idle: Bool) {
+        guard idle != reportedIdle else { return }
+        reportedIdle = idle
+        core.connection(self, isIdle: idle)
     }
 
     /// The client sent FIN. It may have only half-closed (`shutdown(SHUT_WR)`, as `nc -q`, some
@@ -292,6 +300,7 @@ final class Connection: @unchecked Sendable {
         guard let head = currentHead else { return }
         phase = .handling
         disarm()
+        report(idle: false)  // a pipelined request may follow the previous response at once
         armProbeIfWaiting()
         let requestID = RequestID.choose(incoming: head.headers["x-request-id"])
         let request = HTTPRequest(
@@ -388,7 +397,7 @@ final class Connection: @unchecked Sendable {
             armTightening(.head, base: configuration.timeouts.head)
         } else {
             armTightening(.idle, base: configuration.timeouts.idle)
-            core.connection(self, isIdle: true)
+            report(idle: true)
         }
         processInput()
         // Pipelined requests that arrived before the FIN were served above; nothing else can come.
