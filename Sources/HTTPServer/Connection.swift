@@ -271,26 +271,29 @@ final class Connection: @unchecked Sendable {
         }
     }
 
-    /// A half-closed client waiting for a response not yet begun cannot be told from one that
-    /// closed completely, except by sending it something: its kernel answers a closed socket with
-    /// a reset. So HTTP/1.1 clients get an interim `100 Continue` now and then (any HTTP/1.1
-    /// client must accept unexpected 1xx; HTTP/1.0 ones must not get one: they are found gone
-    /// only when the response is written).
+    /// A half-closed client cannot be told from one that closed completely, except by sending it
+    /// something: its kernel answers a closed socket with a reset. While its response has not
+    /// begun, HTTP/1.1 clients get an interim `100 Continue` now and then (any HTTP/1.1 client
+    /// must accept unexpected 1xx; HTTP/1.0 ones must not get one). Once response bytes flow, they
+    /// draw the reset themselves; checking for it between writes notices it without waiting for
+    /// the next write (a stream's next event may be a whole engine step away).
     private func armProbeIfWaiting() {
-        guard phase == .handling, peerHalfClosed, !responseBegun, currentHead?.version == .http1_1,
-            timerPurpose == .none
-        else { return }
-        arm(.probe, after: configuration.timeouts.halfClosedProbe)
+        guard phase == .handling, peerHalfClosed, timerPurpose == .none else { return }
+        if responseBegun {
+            arm(.probe, after: configuration.timeouts.halfClosedProbe / 10)
+        } else if currentHead?.version == .http1_1 {
+            arm(.probe, after: configuration.timeouts.halfClosedProbe)
+        }
     }
 
     private func probeHalfClosedClient() {
-        guard phase == .handling, !responseBegun else { return }
-        // A reset in answer to the previous probe: the client is gone.
+        guard phase == .handling else { return }
+        // A reset in answer to earlier bytes: the client is gone.
         if Socket.hasFailed(fd) {
             peerClosed()
             return
         }
-        enqueue(ResponseEncoder.continueResponse)  // a failing send closes right here
+        if !responseBegun { enqueue(ResponseEncoder.continueResponse) }  // a failing send closes right here
         armProbeIfWaiting()
     }
 
@@ -356,7 +359,10 @@ final class Connection: @unchecked Sendable {
     private func beginResponse(_ response: HTTPResponse, info: ResponseEncoder.RequestInfo) -> ResponseEncoder.Plan? {
         guard phase == .handling else { return nil }
         responseBegun = true
-        if timerPurpose == .probe { disarm() }
+        if timerPurpose == .probe {
+            disarm()
+            armProbeIfWaiting()  // from now on only watching for a reset
+        }
         let kind: ResponseEncoder.BodyKind
         switch response.body {
         case .empty: kind = .empty

@@ -39,6 +39,8 @@ public struct HTTPServerConfiguration: Sendable {
         /// has not started, the server sends it an interim `100 Continue` this often (HTTP/1.1
         /// only): a client that closed completely answers it with a reset, which ends the request
         /// as a disconnect within about two intervals. Answers quicker than this send no probe.
+        /// Once response bytes flow they draw that reset themselves, and it is looked for every
+        /// tenth of this interval.
         public var halfClosedProbe: Double = 0.5
 
         public init() {}

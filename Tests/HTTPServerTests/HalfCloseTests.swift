@@ -101,6 +101,33 @@ final class HalfCloseTests: XCTestCase {
         assertServesNormally(port: port)
     }
 
+    /// A client that closes completely during a stream is noticed from the reset its next bytes
+    /// draw, without waiting for yet another write.
+    func testClientThatClosesDuringAStreamIsFoundGoneBetweenWrites() throws {
+        let disconnected = expectation(description: "disconnect callback")
+        let clientClosed = TestGate()
+        let gone = TestGate()
+        let (_, port) = try startServer({ $0.timeouts.halfClosedProbe = 0.05 }, handler: { _, context in
+            HTTPResponse(body: .stream { writer in
+                context.onClientDisconnect {
+                    disconnected.fulfill()
+                    gone.open()
+                }
+                try await writer.write("first")
+                await clientClosed.wait()
+                try await writer.write("second, to a closed socket")
+                await gone.wait()  // no further write: only the reset check can end this
+            })
+        })
+        var client: TestClient? = try TestClient(port: port)
+        client?.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        XCTAssertNotNil(client?.readHead())
+        XCTAssertEqual(client?.readChunk(), Array("first".utf8))
+        client = nil
+        clientClosed.open()
+        wait(for: [disconnected], timeout: 3)
+    }
+
     /// HTTP/1.0 clients must never get a 1xx: no probe, the answer comes alone.
     func testHTTP10HalfCloseGetsNoProbe() throws {
         let gate = TestGate()
