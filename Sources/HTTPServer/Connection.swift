@@ -254,7 +254,6 @@ final class Connection: @unchecked Sendable {
     /// in full is still answered; the connection closes once that answer is written.
     private func peerFinished() {
         peerHalfClosed = true
-        closeReason = .clientDisconnected
         suspendReading()  // nothing more can arrive; reading would only find the EOF again
         switch phase {
         case .reading:
