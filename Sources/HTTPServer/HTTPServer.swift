@@ -50,6 +50,9 @@ public final class HTTPServer: Sendable {
     /// Connections currently open (including ones being refused with 503).
     public var connectionCount: Int { core.connectionCount }
 
+    /// Connections idle between keep-alive requests (for tests and diagnostics).
+    var idleConnectionCount: Int { core.idleConnectionCount }
+
     /// Stops accepting at once (the listening socket is closed), closes idle keep-alive
     /// connections, and lets in-flight requests and streams run until `deadline`; their
     /// responses carry `Connection: close`. At the deadline the tasks still running are
@@ -112,6 +115,8 @@ final class ServerCore: Sendable {
     var port: Int? { state.withLock { $0.port } }
     var isDraining: Bool { state.withLock { $0.draining } }
     var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// Connections idle between keep-alive requests, the first to give up their slots.
+    var idleConnectionCount: Int { state.withLock { $0.idleSince.count } }
 
     /// The factor for head, body and idle timeouts at the current occupancy.
     var timeoutScale: Double {
@@ -172,6 +177,7 @@ final class ServerCore: Sendable {
     }
 
     private func register(fd: Int32, remoteHost: String, remoteAddress: String) {
+        let remoteHost = ClientAddressKey.of(host: remoteHost)
         let result = state.withLock { state -> (Connection, HTTPRequestError?, Connection?)? in
             if state.draining { return nil }
             state.nextID += 1

@@ -28,10 +28,15 @@ final class LoadProtectionTests: XCTestCase {
     }
 
     func testIdleKeepAliveConnectionGivesUpItsSlotWhenFull() throws {
-        let (server, port) = try startServer { $0.maxConnections = 2 }
+        let (server, port) = try startServer {
+            $0.maxConnections = 2
+            $0.deadlineTightening.startOccupancy = 1  // only eviction is under test here
+        }
         let oldest = try TestClient(port: port)
         oldest.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertEqual(oldest.readResponse()?.status, 200)
+        // The response reaches the client a moment before the connection reports itself idle.
+        XCTAssertTrue(eventually { server.idleConnectionCount == 1 })
         let busy = try TestClient(port: port)
         busy.send("GET / HTTP/1.1\r\n")  // in the middle of a request: not idle
         XCTAssertTrue(eventually { server.connectionCount == 2 })
