@@ -47,7 +47,7 @@ public final class HTTPServer: Sendable {
     /// True once `shutdown` began. Readiness endpoints should fail when it is set.
     public var isDraining: Bool { core.isDraining }
 
-    /// Connections currently open (including ones being refused with 503).
+    /// Connections currently open (including ones being refused with 503 or 429).
     public var connectionCount: Int { core.connectionCount }
 
     /// Connections idle between keep-alive requests (for tests and diagnostics).
@@ -77,7 +77,8 @@ public final class HTTPServer: Sendable {
 final class ServerCore: Sendable {
     private struct Entry {
         var connection: Connection
-        var host: String
+        /// What the per-address limit counts it by (`ClientAddressKey`).
+        var addressKey: String
         var counted: Bool
     }
 
@@ -92,7 +93,7 @@ final class ServerCore: Sendable {
         /// idle ones whose slot was handed to a newcomer.
         var connections: [Int: Entry] = [:]
         var countedConnections = 0
-        /// Counted connections per peer address.
+        /// Counted connections per `ClientAddressKey`.
         var perAddress: [String: Int] = [:]
         /// Counted connections idle between keep-alive requests, with when they became idle.
         var idleSince: [Int: UInt64] = [:]
@@ -177,14 +178,14 @@ final class ServerCore: Sendable {
     }
 
     private func register(fd: Int32, remoteHost: String, remoteAddress: String) {
-        let remoteHost = ClientAddressKey.of(host: remoteHost)
+        let addressKey = ClientAddressKey.of(host: remoteHost)
         let result = state.withLock { state -> (Connection, HTTPRequestError?, Connection?)? in
             if state.draining { return nil }
             state.nextID += 1
             let connection = Connection(id: state.nextID, fd: fd, remoteAddress: remoteAddress, core: self)
             var refusal: HTTPRequestError?
             var evicted: Connection?
-            if state.perAddress[remoteHost, default: 0] >= configuration.maxConnectionsPerAddress {
+            if state.perAddress[addressKey, default: 0] >= configuration.maxConnectionsPerAddress {
                 refusal = .tooManyConnectionsFromAddress
             } else if state.countedConnections >= configuration.maxConnections {
                 // Full: the connection idle longest between requests gives up its slot, if any.
@@ -194,10 +195,10 @@ final class ServerCore: Sendable {
                     refusal = .serverBusy
                 }
             }
-            state.connections[connection.id] = Entry(connection: connection, host: remoteHost, counted: refusal == nil)
+            state.connections[connection.id] = Entry(connection: connection, addressKey: addressKey, counted: refusal == nil)
             if refusal == nil {
                 state.countedConnections += 1
-                state.perAddress[remoteHost, default: 0] += 1
+                state.perAddress[addressKey, default: 0] += 1
             }
             return (connection, refusal, evicted)
         }
@@ -215,8 +216,8 @@ final class ServerCore: Sendable {
         guard let entry = state.connections[id], entry.counted else { return nil }
         state.connections[id]?.counted = false
         state.countedConnections -= 1
-        let remaining = state.perAddress[entry.host, default: 1] - 1
-        state.perAddress[entry.host] = remaining > 0 ? remaining : nil
+        let remaining = state.perAddress[entry.addressKey, default: 1] - 1
+        state.perAddress[entry.addressKey] = remaining > 0 ? remaining : nil
         return entry.connection
     }
 

@@ -75,11 +75,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// `503 Service Unavailable` with `Retry-After`, and closes: clients get a fast, explicit
     /// answer instead of hanging in the kernel backlog.
     public var maxConnections: Int = 512
-    /// Most connections one client address (IPv6: one /64 prefix) may hold at once. Beyond it that address gets
-    /// `429 Too Many Requests` with `Retry-After` and a close, so no single address can take every
-    /// slot. Behind a reverse proxy every client shares the proxy's address: raise it to
-    /// `maxConnections` there. When the server is full, a new connection first takes the slot of the
-    /// connection that has been idle longest between keep-alive requests; only with none idle is it refused.
+    /// Most connections one client address (IPv6: one /64 prefix) may hold at once. Beyond it that
+    /// address gets `429 Too Many Requests` with `Retry-After` and a close, so no single address can
+    /// take every slot. Behind a reverse proxy every client shares the proxy's address: raise it to
+    /// `maxConnections` there. When the server is full, a new connection first takes the slot of
+    /// the connection idle longest between keep-alive requests; only with none idle is it refused.
     public var maxConnectionsPerAddress: Int = 64
     /// Seconds advertised in `Retry-After` on those 503 and 429 answers.
     public var retryAfterSeconds: Int = 1
