@@ -67,6 +67,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Most connections at once (503 beyond). Key: max_connections. Env: ENAT_MAX_CONNECTIONS. Default: 512.")
     var maxConnections: Int?
 
+    @Option(help: "Most connections from one client address (429 beyond); behind a proxy, raise it to max_connections. Key: max_connections_per_address. Env: ENAT_MAX_CONNECTIONS_PER_ADDRESS. Default: 64.")
+    var maxConnectionsPerAddress: Int?
+
     @Option(help: "Time running jobs and streams get on SIGTERM, seconds. Key: shutdown_grace_seconds. Env: ENAT_SHUTDOWN_GRACE_SECONDS. Default: 30.")
     var shutdownGraceSeconds: Double?
 
@@ -180,6 +183,7 @@ struct ServeCommand: ParsableCommand {
         flags.blasThreads = blasThreads
         flags.maxBodyBytes = maxBodyBytes
         flags.maxConnections = maxConnections
+        flags.maxConnectionsPerAddress = maxConnectionsPerAddress
         flags.shutdownGraceSeconds = shutdownGraceSeconds
         flags.jobRetentionSeconds = jobRetentionSeconds
         flags.maxRetainedJobs = maxRetainedJobs

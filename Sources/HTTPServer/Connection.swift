@@ -27,6 +27,8 @@ final class Connection: @unchecked Sendable {
 
     private enum TimerPurpose {
         case none, head, body, idle, write, linger
+        /// Asking a half-closed client whether it is still there (see `Timeouts.halfClosedProbe`).
+        case probe
     }
 
     let id: Int
@@ -46,6 +48,10 @@ final class Connection: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private var timerPurpose = TimerPurpose.none
     private var timerDeadline = DispatchTime.distantFuture
+    /// For the head and body timers: when they started and their full length, so the deadline can
+    /// tighten as the server fills.
+    private var timerStart = DispatchTime.now()
+    private var timerBase = 0.0
 
     private var output: [UInt8] = []
     private var outputOffset = 0
@@ -59,6 +65,14 @@ final class Connection: @unchecked Sendable {
     private var presence: ClientPresence?
     /// Set when the handler has queued its whole response; the next request waits for the flush.
     private var finishedResponseKeepAlive: Bool?
+    /// Whether the current request's response head is queued.
+    private var responseBegun = false
+    /// The client sent FIN: it may still read (a half-close), but nothing more will arrive.
+    private var peerHalfClosed = false
+    /// Our slot was handed to a newcomer while we were idle: close after any response in progress.
+    private var evicted = false
+    /// What the server was last told: idle between keep-alive requests (a candidate for eviction).
+    private var reportedIdle = false
 
     init(id: Int, fd: Int32, remoteAddress: String, core: ServerCore) {
         self.id = id
@@ -85,8 +99,8 @@ final class Connection: @unchecked Sendable {
 
     // MARK: Entry points (any thread)
 
-    /// Starts serving; with `rejectingBusy` it only answers 503 and closes.
-    func start(rejectingBusy: Bool) {
+    /// Starts serving; with `refusal` it only answers that error (503, 429) and closes.
+    func start(refusing refusal: HTTPRequestError?) {
         queue.async { [self] in
             let timer = DispatchSource.makeTimerSource(queue: queue)
             timer.setEventHandler { [self] in timerFired() }
@@ -101,10 +115,10 @@ final class Connection: @unchecked Sendable {
             source.activate()
             readSource = source
 
-            if rejectingBusy {
-                reject(.serverBusy)
+            if let refusal {
+                reject(refusal)
             } else {
-                arm(.head, after: configuration.timeouts.head)
+                armTightening(.head, base: configuration.timeouts.head)
             }
         }
     }
@@ -124,6 +138,15 @@ final class Connection: @unchecked Sendable {
             } else {
                 finalClose()
             }
+        }
+    }
+
+    /// The server is full and handed our slot to a new connection: close now if idle, else after
+    /// the response in progress.
+    func evict() {
+        queue.async { [self] in
+            evicted = true
+            if phase == .reading && !parser.hasPartialRequest { finalClose() }
         }
     }
 
@@ -150,6 +173,9 @@ final class Connection: @unchecked Sendable {
             switch result {
             case .wouldBlock:
                 return
+            case .endOfStream:
+                peerFinished()
+                return
             case .closed:
                 peerClosed()
                 return
@@ -166,7 +192,12 @@ final class Connection: @unchecked Sendable {
             let wasBetweenRequests = !parser.hasPartialRequest
             parser.append(received)
             // The first byte of a request starts its head timeout; before that we were idle.
-            if wasBetweenRequests && timerPurpose == .idle { arm(.head, after: configuration.timeouts.head) }
+            if wasBetweenRequests && timerPurpose == .idle {
+                report(idle: false)
+                armTightening(.head, base: configuration.timeouts.head)
+            } else {
+                tightenDeadline()
+            }
             processInput()
         case .handling:
             parser.append(received)
@@ -191,7 +222,7 @@ final class Connection: @unchecked Sendable {
                 currentHead = head
                 body = []
                 if head.framing != .none && head.framing != .contentLength(0) {
-                    arm(.body, after: configuration.timeouts.body)
+                    armTightening(.body, base: configuration.timeouts.body)
                     // The head passed every check and the body will be read for the handler, so now
                     // (and only now) invite it; pointless if the client already started sending it.
                     if head.expectsContinue && parser.bufferedByteCount == 0 {
@@ -206,9 +237,63 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// The connection failed (reset, broken pipe): the client is gone.
     private func peerClosed() {
         closeReason = .clientDisconnected
         finalClose()
+    }
+
+    private func report(idle: Bool) {
+        guard idle != reportedIdle else { return }
+        reportedIdle = idle
+        core.connection(self, isIdle: idle)
+    }
+
+    /// The client sent FIN. It may have only half-closed (`shutdown(SHUT_WR)`, as `nc -q`, some
+    /// proxies and HTTP/1.0-style clients do) and still wait for its answer, so a request received
+    /// in full is still answered; the connection closes once that answer is written.
+    private func peerFinished() {
+        peerHalfClosed = true
+        suspendReading()  // nothing more can arrive; reading would only find the EOF again
+        switch phase {
+        case .reading:
+            // No request, or one cut short that can never complete: nobody waits for an answer.
+            finalClose()
+        case .handling:
+            armProbeIfWaiting()
+        case .closingAfterFlush:
+            break  // the queued answer still goes out; `startLingering` closes after it
+        case .lingering:
+            finalClose()
+        case .closed:
+            break
+        }
+    }
+
+    /// A half-closed client cannot be told from one that closed completely, except by sending it
+    /// something: its kernel answers a closed socket with a reset. While its response has not
+    /// begun, HTTP/1.1 clients get an interim `100 Continue` now and then (any HTTP/1.1 client
+    /// must accept unexpected 1xx; HTTP/1.0 ones must not get one). Once response bytes flow, they
+    /// draw the reset themselves; checking for it between writes notices it without waiting for
+    /// the next write (a stream's next event may be a whole engine step away).
+    private func armProbeIfWaiting() {
+        guard phase == .handling, peerHalfClosed, timerPurpose == .none else { return }
+        if responseBegun {
+            arm(.probe, after: configuration.timeouts.halfClosedProbe / 10)
+        } else if currentHead?.version == .http1_1 {
+            arm(.probe, after: configuration.timeouts.halfClosedProbe)
+        }
+    }
+
+    private func probeHalfClosedClient() {
+        guard phase == .handling else { return }
+        // A reset in answer to earlier bytes: the client is gone.
+        if Socket.hasFailed(fd) {
+            peerClosed()
+            return
+        }
+        if !responseBegun { enqueue(ResponseEncoder.continueResponse) }  // a failing send closes right here
+        armProbeIfWaiting()
     }
 
     // MARK: Handling
@@ -217,6 +302,8 @@ final class Connection: @unchecked Sendable {
         guard let head = currentHead else { return }
         phase = .handling
         disarm()
+        report(idle: false)  // a pipelined request may follow the previous response at once
+        armProbeIfWaiting()
         let requestID = RequestID.choose(incoming: head.headers["x-request-id"])
         let request = HTTPRequest(
             method: head.method, target: head.target, path: head.path, queryItems: head.queryItems,
@@ -270,6 +357,11 @@ final class Connection: @unchecked Sendable {
     /// Queues the head (and a byte body); nil when the connection is already gone.
     private func beginResponse(_ response: HTTPResponse, info: ResponseEncoder.RequestInfo) -> ResponseEncoder.Plan? {
         guard phase == .handling else { return nil }
+        responseBegun = true
+        if timerPurpose == .probe {
+            disarm()
+            armProbeIfWaiting()  // from now on only watching for a reset
+        }
         let kind: ResponseEncoder.BodyKind
         switch response.body {
         case .empty: kind = .empty
@@ -299,18 +391,22 @@ final class Connection: @unchecked Sendable {
         presence = nil
         handlerTask = nil
         currentHead = nil
-        guard keepAlive && !core.isDraining else {
+        responseBegun = false
+        guard keepAlive && !core.isDraining && !evicted else {
             closeGracefully()
             return
         }
         phase = .reading
-        resumeReading()
+        if !peerHalfClosed { resumeReading() }
         if parser.hasPartialRequest {
-            arm(.head, after: configuration.timeouts.head)
+            armTightening(.head, base: configuration.timeouts.head)
         } else {
-            arm(.idle, after: configuration.timeouts.idle)
+            armTightening(.idle, base: configuration.timeouts.idle)
+            report(idle: true)
         }
         processInput()
+        // Pipelined requests that arrived before the FIN were served above; nothing else can come.
+        if phase == .reading && peerHalfClosed { closeGracefully() }
     }
 
     /// Answers a refused request through the single error mapping, then closes.
@@ -358,6 +454,19 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Called by the stream writer: queues only if the bound allows, never waits.
+    fileprivate func writeBodyIfRoom(_ bytes: [UInt8]) async throws(ResponseWriteError) -> Bool {
+        let outcome: Result<Bool, ResponseWriteError> = await onQueue { [self] in
+            guard phase == .handling else { return .failure(closeReason) }
+            guard pendingOutput == 0 || pendingOutput + bytes.count <= configuration.maxBufferedResponseBytes else {
+                return .success(false)
+            }
+            enqueue(bytes)
+            return phase == .handling ? .success(true) : .failure(closeReason)
+        }
+        return try outcome.get()
+    }
+
     private func enqueue(_ bytes: [UInt8]) {
         guard phase != .closed && phase != .lingering, !bytes.isEmpty else { return }
         output += bytes
@@ -387,7 +496,7 @@ final class Connection: @unchecked Sendable {
                     arm(.write, after: configuration.timeouts.write)
                 }
                 return
-            case .closed:
+            case .closed, .endOfStream:
                 peerClosed()
                 return
             }
@@ -396,6 +505,7 @@ final class Connection: @unchecked Sendable {
         outputOffset = 0
         suspendWriting()
         if timerPurpose == .write { disarm() }
+        armProbeIfWaiting()
         resumeWriters()
         switch phase {
         case .closingAfterFlush: startLingering()
@@ -425,6 +535,11 @@ final class Connection: @unchecked Sendable {
         guard phase != .closed && phase != .lingering else { return }
         phase = .lingering
         Socket.shutdownWrite(fd)
+        // The client's FIN is already here: there is nothing left to drain.
+        if peerHalfClosed {
+            finalClose()
+            return
+        }
         resumeReading()
         arm(.linger, after: configuration.timeouts.linger)
     }
@@ -500,6 +615,22 @@ final class Connection: @unchecked Sendable {
         writeSuspended = true
     }
 
+    /// Arms a head, body or idle timer at its length scaled for the server's occupancy.
+    private func armTightening(_ purpose: TimerPurpose, base: Double) {
+        timerStart = .now()
+        timerBase = base
+        arm(purpose, after: base * core.timeoutScale)
+    }
+
+    /// On new input: a head or body deadline moves earlier if the server filled up since it was set.
+    private func tightenDeadline() {
+        guard timerPurpose == .head || timerPurpose == .body else { return }
+        let tightened = timerStart + timerBase * core.timeoutScale
+        guard tightened < timerDeadline else { return }
+        timerDeadline = tightened
+        timer?.schedule(deadline: tightened, repeating: .never, leeway: .milliseconds(5))
+    }
+
     private func arm(_ purpose: TimerPurpose, after seconds: Double) {
         timerPurpose = purpose
         timerDeadline = .now() + seconds
@@ -532,6 +663,8 @@ final class Connection: @unchecked Sendable {
             finalClose()
         case .linger:
             finalClose()
+        case .probe:
+            probeHalfClosedClient()
         }
     }
 
@@ -550,6 +683,10 @@ private struct StreamSink: ResponseBodySink {
 
     func writeBody(_ bytes: [UInt8]) async throws(ResponseWriteError) {
         try await connection.writeBody(chunked ? ResponseEncoder.chunk(bytes) : bytes)
+    }
+
+    func writeBodyIfRoom(_ bytes: [UInt8]) async throws(ResponseWriteError) -> Bool {
+        try await connection.writeBodyIfRoom(chunked ? ResponseEncoder.chunk(bytes) : bytes)
     }
 
     var isClientConnected: Bool { presence.isConnected }

@@ -4,7 +4,8 @@
 enum HTTPErrorResponse {
     static func make(for error: HTTPRequestError, retryAfterSeconds: Int = 1) -> HTTPResponse {
         var headers: HTTPHeaders = ["Content-Type": "application/json", "Connection": "close"]
-        if error == .serverBusy { headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
+        let retryable = error == .serverBusy || error == .tooManyConnectionsFromAddress
+        if retryable { headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
         let type = error == .serverBusy ? "server_error" : "invalid_request_error"
         let body = #"{"error":{"message":"# + jsonString(error.message) + #","type":"# + jsonString(type)
             + #","param":null,"code":"# + jsonString(error.code) + "}}"

@@ -11,6 +11,7 @@ public struct HTTPMethod: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let delete = HTTPMethod("DELETE")
     public static let patch = HTTPMethod("PATCH")
     public static let options = HTTPMethod("OPTIONS")
+    public static let connect = HTTPMethod("CONNECT")
 
     public var description: String { rawValue }
 }

@@ -20,6 +20,8 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
     case invalidChunk
     case missingHost
     case duplicateHost
+    /// A Host value that is not `uri-host [ ":" port ]` (RFC 9112 §3.2).
+    case invalidHost
     // Sizes.
     case requestLineTooLong
     case headerSectionTooLarge
@@ -29,9 +31,13 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
     case unsupportedVersion
     case unsupportedTransferEncoding
     case unsupportedExpectation
+    /// CONNECT: this server is an origin server and never opens tunnels.
+    case methodNotImplemented
     case headTimeout
     case bodyTimeout
     case serverBusy
+    /// The peer's address already holds `maxConnectionsPerAddress` connections.
+    case tooManyConnectionsFromAddress
 
     /// The status trusted servers answer with.
     public var status: HTTPStatus {
@@ -40,10 +46,11 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .headerSectionTooLarge, .tooManyHeaderFields: .requestHeaderFieldsTooLarge
         case .bodyTooLarge: .contentTooLarge
         case .unsupportedVersion: .httpVersionNotSupported
-        case .unsupportedTransferEncoding: .notImplemented
+        case .unsupportedTransferEncoding, .methodNotImplemented: .notImplemented
         case .unsupportedExpectation: .expectationFailed
         case .headTimeout, .bodyTimeout: .requestTimeout
         case .serverBusy: .serviceUnavailable
+        case .tooManyConnectionsFromAddress: .tooManyRequests
         default: .badRequest
         }
     }
@@ -69,6 +76,7 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .invalidChunk: "invalid_chunk"
         case .missingHost: "missing_host"
         case .duplicateHost: "duplicate_host"
+        case .invalidHost: "invalid_host"
         case .requestLineTooLong: "request_line_too_long"
         case .headerSectionTooLarge: "header_section_too_large"
         case .tooManyHeaderFields: "too_many_header_fields"
@@ -76,9 +84,11 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .unsupportedVersion: "unsupported_http_version"
         case .unsupportedTransferEncoding: "unsupported_transfer_encoding"
         case .unsupportedExpectation: "unsupported_expectation"
+        case .methodNotImplemented: "method_not_implemented"
         case .headTimeout: "request_head_timeout"
         case .bodyTimeout: "request_body_timeout"
         case .serverBusy: "server_busy"
+        case .tooManyConnectionsFromAddress: "too_many_connections"
         }
     }
 
@@ -103,6 +113,7 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .invalidChunk: "The chunked request body is malformed."
         case .missingHost: "HTTP/1.1 requests need a Host header."
         case .duplicateHost: "Host must appear once."
+        case .invalidHost: "The Host header is not a valid host[:port]."
         case .requestLineTooLong: "The request line is too long."
         case .headerSectionTooLarge: "The request header section is too large."
         case .tooManyHeaderFields: "The request has too many header fields."
@@ -110,9 +121,11 @@ public enum HTTPRequestError: Error, Sendable, Equatable {
         case .unsupportedVersion: "Only HTTP/1.0 and HTTP/1.1 are supported."
         case .unsupportedTransferEncoding: "Only the chunked transfer coding is supported."
         case .unsupportedExpectation: "Only the 100-continue expectation is supported."
+        case .methodNotImplemented: "This server does not implement the request method."
         case .headTimeout: "The request head did not arrive in time."
         case .bodyTimeout: "The request body did not arrive in time."
         case .serverBusy: "The server has too many connections; retry later."
+        case .tooManyConnectionsFromAddress: "Too many connections from your address; retry later."
         }
     }
 }

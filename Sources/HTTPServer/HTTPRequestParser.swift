@@ -202,6 +202,12 @@ public struct HTTPRequestParser: Sendable {
         guard HTTPSyntax.isToken(parts[0]) else { throw .invalidMethod }
         method = HTTPMethod(String(decoding: parts[0], as: UTF8.self))
         version = try Self.parseVersion(parts[2])
+        // A well-formed CONNECT asks for a tunnel, which an origin server does not offer: 501, not
+        // 400 (RFC 9110 §9.3.6). Its authority-form target is checked only for being visible ASCII.
+        if method == .connect {
+            guard parts[1].allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw .invalidTarget }
+            throw .methodNotImplemented
+        }
         let targetBytes = Array(parts[1])
         guard let parsed = RequestTarget.parse(targetBytes, method: method) else { throw .invalidTarget }
         target = String(decoding: targetBytes, as: UTF8.self)
@@ -250,6 +256,7 @@ public struct HTTPRequestParser: Sendable {
         let hosts = fields.values(for: "host")
         if hosts.count > 1 { throw .duplicateHost }
         if hosts.isEmpty && version == .http1_1 { throw .missingHost }
+        if let host = hosts.first, !HostValidation.isValid(host.utf8) { throw .invalidHost }
 
         let framing = try bodyFraming()
         let connection = fields.tokens(for: "connection").map { $0.lowercased() }
@@ -288,7 +295,8 @@ public struct HTTPRequestParser: Sendable {
             let codings = transferEncodings.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }
                 .map { $0.trimmingHTTPWhitespace().lowercased() }
             guard codings.allSatisfy({ HTTPSyntax.isToken($0.utf8) }) else { throw .invalidTransferEncoding }
-            guard codings.last == "chunked" else { throw .unsupportedTransferEncoding }
+            // Without chunked last the body's end cannot be found: 400 and close (RFC 9112 §6.3).
+            guard codings.last == "chunked" else { throw .invalidTransferEncoding }
             if codings.dropLast().contains("chunked") { throw .invalidTransferEncoding }
             // We decode no other coding (gzip, ...), so a stack of them is unsupported too.
             guard codings.count == 1 else { throw .unsupportedTransferEncoding }

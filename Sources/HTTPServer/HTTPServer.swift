@@ -47,8 +47,11 @@ public final class HTTPServer: Sendable {
     /// True once `shutdown` began. Readiness endpoints should fail when it is set.
     public var isDraining: Bool { core.isDraining }
 
-    /// Connections currently open (including ones being refused with 503).
+    /// Connections currently open (including ones being refused with 503 or 429).
     public var connectionCount: Int { core.connectionCount }
+
+    /// Connections idle between keep-alive requests (for tests and diagnostics).
+    var idleConnectionCount: Int { core.idleConnectionCount }
 
     /// Stops accepting at once (the listening socket is closed), closes idle keep-alive
     /// connections, and lets in-flight requests and streams run until `deadline`; their
@@ -72,6 +75,13 @@ public final class HTTPServer: Sendable {
 
 /// The server's shared state: the listener and the registry of open connections.
 final class ServerCore: Sendable {
+    private struct Entry {
+        var connection: Connection
+        /// What the per-address limit counts it by (`ClientAddressKey`).
+        var addressKey: String
+        var counted: Bool
+    }
+
     private struct State {
         var listenFD: Int32 = -1
         var port: Int?
@@ -79,9 +89,14 @@ final class ServerCore: Sendable {
         var acceptSuspended = false
         var draining = false
         var nextID = 0
-        /// Open connections; `counted` is false for those only being refused with 503.
-        var connections: [Int: (connection: Connection, counted: Bool)] = [:]
+        /// Open connections; `counted` is false for those only being refused (503, 429) and for
+        /// idle ones whose slot was handed to a newcomer.
+        var connections: [Int: Entry] = [:]
         var countedConnections = 0
+        /// Counted connections per `ClientAddressKey`.
+        var perAddress: [String: Int] = [:]
+        /// Counted connections idle between keep-alive requests, with when they became idle.
+        var idleSince: [Int: UInt64] = [:]
         var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var nextWaiterID = 0
     }
@@ -101,6 +116,14 @@ final class ServerCore: Sendable {
     var port: Int? { state.withLock { $0.port } }
     var isDraining: Bool { state.withLock { $0.draining } }
     var connectionCount: Int { state.withLock { $0.connections.count } }
+    /// Connections idle between keep-alive requests, the first to give up their slots.
+    var idleConnectionCount: Int { state.withLock { $0.idleSince.count } }
+
+    /// The factor for head, body and idle timeouts at the current occupancy.
+    var timeoutScale: Double {
+        let open = state.withLock { $0.countedConnections }
+        return configuration.deadlineTightening.scale(open: open, capacity: configuration.maxConnections)
+    }
 
     func start() throws(SocketError) -> Int {
         signal(SIGPIPE, SIG_IGN)
@@ -133,8 +156,8 @@ final class ServerCore: Sendable {
                     return
                 }
                 continue  // e.g. ECONNABORTED: that one client is gone, the listener is fine
-            case .accepted(let fd, let remoteAddress):
-                register(fd: fd, remoteAddress: remoteAddress)
+            case .accepted(let fd, let remoteHost, let remoteAddress):
+                register(fd: fd, remoteHost: remoteHost, remoteAddress: remoteAddress)
             }
         }
     }
@@ -154,29 +177,66 @@ final class ServerCore: Sendable {
         }
     }
 
-    private func register(fd: Int32, remoteAddress: String) {
-        let result = state.withLock { state -> (Connection, Bool)? in
+    private func register(fd: Int32, remoteHost: String, remoteAddress: String) {
+        let addressKey = ClientAddressKey.of(host: remoteHost)
+        let result = state.withLock { state -> (Connection, HTTPRequestError?, Connection?)? in
             if state.draining { return nil }
             state.nextID += 1
             let connection = Connection(id: state.nextID, fd: fd, remoteAddress: remoteAddress, core: self)
-            let busy = state.countedConnections >= configuration.maxConnections
-            state.connections[connection.id] = (connection, !busy)
-            if !busy { state.countedConnections += 1 }
-            return (connection, busy)
+            var refusal: HTTPRequestError?
+            var evicted: Connection?
+            if state.perAddress[addressKey, default: 0] >= configuration.maxConnectionsPerAddress {
+                refusal = .tooManyConnectionsFromAddress
+            } else if state.countedConnections >= configuration.maxConnections {
+                // Full: the connection idle longest between requests gives up its slot, if any.
+                if let (victimID, _) = state.idleSince.min(by: { $0.value < $1.value }) {
+                    evicted = uncount(victimID, in: &state)
+                } else {
+                    refusal = .serverBusy
+                }
+            }
+            state.connections[connection.id] = Entry(connection: connection, addressKey: addressKey, counted: refusal == nil)
+            if refusal == nil {
+                state.countedConnections += 1
+                state.perAddress[addressKey, default: 0] += 1
+            }
+            return (connection, refusal, evicted)
         }
-        guard let (connection, busy) = result else {
+        guard let (connection, refusal, evicted) = result else {
             Socket.close(fd)
             return
         }
-        connection.start(rejectingBusy: busy)
+        evicted?.evict()
+        connection.start(refusing: refusal)
+    }
+
+    /// Takes a connection out of the limits' counts (it keeps running until it closes).
+    private func uncount(_ id: Int, in state: inout State) -> Connection? {
+        state.idleSince[id] = nil
+        guard let entry = state.connections[id], entry.counted else { return nil }
+        state.connections[id]?.counted = false
+        state.countedConnections -= 1
+        let remaining = state.perAddress[entry.addressKey, default: 1] - 1
+        state.perAddress[entry.addressKey] = remaining > 0 ? remaining : nil
+        return entry.connection
+    }
+
+    /// A connection reports that it waits idle between keep-alive requests (or no longer does).
+    func connection(_ connection: Connection, isIdle idle: Bool) {
+        state.withLock { state in
+            if idle, state.connections[connection.id]?.counted == true {
+                state.idleSince[connection.id] = DispatchTime.now().uptimeNanoseconds
+            } else {
+                state.idleSince[connection.id] = nil
+            }
+        }
     }
 
     /// Called by a connection once, when it closes.
     func connectionClosed(_ connection: Connection) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if let entry = state.connections.removeValue(forKey: connection.id), entry.counted {
-                state.countedConnections -= 1
-            }
+            _ = uncount(connection.id, in: &state)
+            state.connections[connection.id] = nil
             guard state.connections.isEmpty else { return [] }
             defer { state.waiters = [:] }
             return Array(state.waiters.values)

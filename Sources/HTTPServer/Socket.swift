@@ -8,7 +8,10 @@ enum Socket {
     enum IOResult: Equatable {
         case transferred(Int)
         case wouldBlock
-        /// The peer closed its side (read returned 0) or the connection is gone (EPIPE, ECONNRESET, ...).
+        /// Reads only: the peer sent FIN (read returned 0). It may have closed only its write side
+        /// (`shutdown(SHUT_WR)`) and still wait for our answer, so this is not yet a disconnect.
+        case endOfStream
+        /// The connection is gone (ECONNRESET, EPIPE, ...).
         case closed
     }
 
@@ -69,7 +72,8 @@ enum Socket {
 
     /// The outcome of one `accept` on a non-blocking listener.
     enum AcceptResult {
-        case accepted(fd: Int32, remoteAddress: String)
+        /// `remoteHost` is the peer's address alone (no port), what per-address limits count.
+        case accepted(fd: Int32, remoteHost: String, remoteAddress: String)
         case wouldBlock
         /// A failure worth retrying later (EMFILE, ECONNABORTED, ...); the listener stays usable.
         case failed(SocketError)
@@ -100,7 +104,7 @@ enum Socket {
             _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         let peer = describe(storage)
-        return .accepted(fd: fd, remoteAddress: "\(peer.host):\(peer.port)")
+        return .accepted(fd: fd, remoteHost: peer.host, remoteAddress: "\(peer.host):\(peer.port)")
     }
 
     /// One non-blocking `recv`.
@@ -108,7 +112,7 @@ enum Socket {
         while true {
             let count = recv(fd, buffer.baseAddress, buffer.count, 0)
             if count > 0 { return .transferred(count) }
-            if count == 0 { return .closed }
+            if count == 0 { return .endOfStream }
             switch errno {
             case EINTR: continue
             case EAGAIN, EWOULDBLOCK: return .wouldBlock
@@ -133,6 +137,15 @@ enum Socket {
     /// Half-closes: the peer reads EOF after our last byte, while we can still drain what it sends.
     static func shutdownWrite(_ fd: Int32) {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+    }
+
+    /// True when the connection was reset or failed (POLLERR/POLLHUP), without blocking. A peer
+    /// that only half-closed gives neither; one that closed fully answers our next bytes with a
+    /// reset, which shows up here.
+    static func hasFailed(_ fd: Int32) -> Bool {
+        var descriptor = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return false }
+        return descriptor.revents & Int16(POLLERR | POLLHUP) != 0
     }
 
     static func close(_ fd: Int32) {

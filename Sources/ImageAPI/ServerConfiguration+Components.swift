@@ -6,6 +6,7 @@ extension ServerConfiguration {
     public var httpServerConfiguration: HTTPServerConfiguration {
         var http = HTTPServerConfiguration(host: host, port: port)
         http.maxConnections = maxConnections
+        http.maxConnectionsPerAddress = maxConnectionsPerAddress
         http.limits.maxBodyBytes = maxBodyBytes
         return http
     }

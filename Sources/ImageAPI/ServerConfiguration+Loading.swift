@@ -15,6 +15,7 @@ extension ServerConfiguration {
         public var blasThreads: Int?
         public var maxBodyBytes: Int?
         public var maxConnections: Int?
+        public var maxConnectionsPerAddress: Int?
         public var shutdownGraceSeconds: Double?
         public var jobRetentionSeconds: Double?
         public var maxRetainedJobs: Int?
@@ -43,6 +44,7 @@ extension ServerConfiguration {
             blasThreads = try fields.int(CodingKeys.blasThreads.rawValue)
             maxBodyBytes = try fields.int(CodingKeys.maxBodyBytes.rawValue)
             maxConnections = try fields.int(CodingKeys.maxConnections.rawValue)
+            maxConnectionsPerAddress = try fields.int(CodingKeys.maxConnectionsPerAddress.rawValue)
             shutdownGraceSeconds = try fields.double(CodingKeys.shutdownGraceSeconds.rawValue)
             jobRetentionSeconds = try fields.double(CodingKeys.jobRetentionSeconds.rawValue)
             maxRetainedJobs = try fields.int(CodingKeys.maxRetainedJobs.rawValue)
@@ -124,6 +126,7 @@ extension ServerConfiguration {
             result.blasThreads = try number(.blasThreads, Int.self)
             result.maxBodyBytes = try number(.maxBodyBytes, Int.self)
             result.maxConnections = try number(.maxConnections, Int.self)
+            result.maxConnectionsPerAddress = try number(.maxConnectionsPerAddress, Int.self)
             result.shutdownGraceSeconds = try number(.shutdownGraceSeconds, Double.self)
             result.jobRetentionSeconds = try number(.jobRetentionSeconds, Double.self)
             result.maxRetainedJobs = try number(.maxRetainedJobs, Int.self)
@@ -182,6 +185,7 @@ extension ServerConfiguration {
         if let v = overrides.blasThreads { blasThreads = v }
         if let v = overrides.maxBodyBytes { maxBodyBytes = v }
         if let v = overrides.maxConnections { maxConnections = v }
+        if let v = overrides.maxConnectionsPerAddress { maxConnectionsPerAddress = v }
         if let v = overrides.shutdownGraceSeconds { shutdownGraceSeconds = v }
         if let v = overrides.jobRetentionSeconds { jobRetentionSeconds = v }
         if let v = overrides.maxRetainedJobs { maxRetainedJobs = v }

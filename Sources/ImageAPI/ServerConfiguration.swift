@@ -27,6 +27,9 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
     public var maxBodyBytes = 1_048_576
     /// Most connections served at once (503 beyond it).
     public var maxConnections = 512
+    /// Most connections one client address may hold (429 beyond it). Behind a reverse proxy every
+    /// client has the proxy's address: set it to `maxConnections` there.
+    public var maxConnectionsPerAddress = 64
     /// On SIGTERM/SIGINT: time given to running jobs and open streams before they are ended.
     public var shutdownGraceSeconds: Double = 30
     /// How long finished jobs stay available for lookup, at most.
@@ -70,6 +73,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         case blasThreads = "blas_threads"
         case maxBodyBytes = "max_body_bytes"
         case maxConnections = "max_connections"
+        case maxConnectionsPerAddress = "max_connections_per_address"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
         case jobRetentionSeconds = "job_retention_seconds"
         case maxRetainedJobs = "max_retained_jobs"
@@ -99,6 +103,7 @@ public struct ServerConfiguration: Codable, Sendable, Equatable {
         try require(blasThreads >= 1, .blasThreads, "must be at least 1")
         try require(maxBodyBytes >= 1024, .maxBodyBytes, "must be at least 1024")
         try require(maxConnections >= 1, .maxConnections, "must be at least 1")
+        try require(maxConnectionsPerAddress >= 1, .maxConnectionsPerAddress, "must be at least 1")
         try require(shutdownGraceSeconds.isFinite && shutdownGraceSeconds >= 0, .shutdownGraceSeconds, "must be a number >= 0")
         try require(jobRetentionSeconds.isFinite && jobRetentionSeconds >= 0, .jobRetentionSeconds, "must be a number >= 0")
         try require(maxRetainedJobs >= 1, .maxRetainedJobs, "must be at least 1")

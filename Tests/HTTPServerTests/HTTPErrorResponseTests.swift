@@ -4,7 +4,8 @@ import XCTest
 
 final class HTTPErrorResponseTests: XCTestCase {
     func testEveryErrorBecomesJSONWithCloseAndItsStatus() throws {
-        let all: [HTTPRequestError] = HTTPRequestParserTests.malformed.map(\.error) + [.headTimeout, .bodyTimeout, .serverBusy]
+        let all: [HTTPRequestError] = HTTPRequestParserTests.malformed.map(\.error)
+            + [.headTimeout, .bodyTimeout, .serverBusy, .tooManyConnectionsFromAddress]
         for error in all {
             let response = HTTPErrorResponse.make(for: error, retryAfterSeconds: 7)
             XCTAssertEqual(response.status, error.status)
@@ -19,6 +20,7 @@ final class HTTPErrorResponseTests: XCTestCase {
             XCTAssertEqual(inner["type"] as? String, error == .serverBusy ? "server_error" : "invalid_request_error")
         }
         XCTAssertEqual(HTTPErrorResponse.make(for: .serverBusy, retryAfterSeconds: 7).headers["retry-after"], "7")
+        XCTAssertEqual(HTTPErrorResponse.make(for: .tooManyConnectionsFromAddress, retryAfterSeconds: 7).headers["retry-after"], "7")
         XCTAssertNil(HTTPErrorResponse.make(for: .bodyTooLarge).headers["retry-after"])
     }
 
@@ -31,6 +33,10 @@ final class HTTPErrorResponseTests: XCTestCase {
         XCTAssertEqual(HTTPRequestError.unsupportedTransferEncoding.status.code, 501)
         XCTAssertEqual(HTTPRequestError.headTimeout.status.code, 408)
         XCTAssertEqual(HTTPRequestError.serverBusy.status.code, 503)
+        XCTAssertEqual(HTTPRequestError.tooManyConnectionsFromAddress.status.code, 429)
+        XCTAssertEqual(HTTPRequestError.methodNotImplemented.status.code, 501)
+        XCTAssertEqual(HTTPRequestError.invalidTransferEncoding.status.code, 400)
+        XCTAssertEqual(HTTPRequestError.invalidHost.status.code, 400)
     }
 
     func testJSONEscaping() {

@@ -66,6 +66,35 @@ final class ResponseBodyWriterTests: XCTestCase {
         XCTAssertEqual(written.withLock { $0 }, chunks)
     }
 
+    /// `writeIfRoom` never waits for a slow reader: what does not fit is refused (for the caller
+    /// to drop), so the connection's queue stays bounded and the client gets whole frames only.
+    func testWriteIfRoomDropsInsteadOfBuffering() throws {
+        let frame = [UInt8](repeating: 120, count: 4096)
+        let frames = 2000  // 8 MiB offered to a reader that takes nothing meanwhile
+        let accepted = Locked(0)
+        let producerDone = expectation(description: "producer finished without waiting")
+        let (_, port) = try startServer({
+            $0.maxBufferedResponseBytes = 32 * 1024
+            $0.socketSendBufferBytes = 16 * 1024
+        }, handler: { _, _ in
+            HTTPResponse(body: .stream { writer in
+                for _ in 0..<frames where try await writer.writeIfRoom(frame) {
+                    accepted.withLock { $0 += 1 }
+                }
+                producerDone.fulfill()
+            })
+        })
+        let client = try TestClient(port: port, receiveBuffer: 16 * 1024)
+        client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        wait(for: [producerDone], timeout: 10)  // the client has read nothing yet
+        let kept = accepted.withLock { $0 }
+        XCTAssertGreaterThan(kept, 0)
+        XCTAssertLessThan(kept * frame.count, 2 * 1024 * 1024, "frames were buffered instead of dropped")
+        let response = try XCTUnwrap(client.readResponse(timeout: 10))
+        XCTAssertTrue(response.sawLastChunk)
+        XCTAssertEqual(response.body.count, kept * frame.count, "exactly the accepted frames arrive, whole")
+    }
+
     func testWriterThrowsWhenTheClientDisconnects() throws {
         let failure = expectation(description: "writer failed")
         let error = Locked<ResponseWriteError?>(nil)

@@ -201,7 +201,7 @@ final class ImageAPILiveTests: XCTestCase {
         let id = try XCTUnwrap(head.components(separatedBy: "X-Job-Id: ").dropFirst().first?.prefix { !$0.isNewline })
         let job = try XCTUnwrap(live.scheduler.job(id: String(id)), head.debugDescription)
         XCTAssertEqual(job.status.state, .queued)
-        client.shutdownWrite()
+        client.reset()
         XCTAssertTrue(eventually { job.status.state == .cancelled }, "state: \(job.status.state)")
     }
 
@@ -211,7 +211,7 @@ final class ImageAPILiveTests: XCTestCase {
         let client = try WireClient(port: live.port)
         client.send("GET", "/v1/jobs/\(id)/stream?stream=ndjson")
         _ = client.read(until: "queue_position")
-        client.shutdownWrite()
+        client.reset()
         XCTAssertTrue(eventually { live.api.watchers.watcherCount(id) == 0 })
         XCTAssertEqual(live.scheduler.job(id: id)?.status.state, .queued, "a job created as JSON is not owned by its watchers")
     }

@@ -176,7 +176,8 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(ServerConfiguration.environmentName(.maxRetainedBytes), "ENAT_MAX_RETAINED_BYTES")
         XCTAssertEqual(ServerConfiguration.environmentName(.apiKeys), "ENAT_API_KEYS")
         XCTAssertEqual(ServerConfiguration.environmentName(.precision), "ENAT_PRECISION")
-        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 22)
+        XCTAssertEqual(ServerConfiguration.environmentName(.maxConnectionsPerAddress), "ENAT_MAX_CONNECTIONS_PER_ADDRESS")
+        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 23)
     }
 
     func testModelPathsDefaultToExistingDemoBundles() {
@@ -212,9 +213,11 @@ final class ServerConfigurationTests: XCTestCase {
         var configuration = ServerConfiguration()
         configuration.maxBodyBytes = 2048
         configuration.maxConnections = 7
+        configuration.maxConnectionsPerAddress = 3
         configuration.maxQueueWaitSeconds = 1.5
         XCTAssertEqual(configuration.httpServerConfiguration.limits.maxBodyBytes, 2048)
         XCTAssertEqual(configuration.httpServerConfiguration.maxConnections, 7)
+        XCTAssertEqual(configuration.httpServerConfiguration.maxConnectionsPerAddress, 3)
         XCTAssertEqual(configuration.schedulerConfiguration.maxQueueWait, .milliseconds(1500))
     }
 

@@ -22,12 +22,27 @@ final class TestClient {
     private(set) var sawEOF = false
 
     /// Connects to 127.0.0.1:`port`. `receiveBuffer` shrinks SO_RCVBUF (set before connecting so the window stays small).
-    init(port: Int, receiveBuffer: Int? = nil) throws {
+    /// `source` binds the client's end to another loopback address (all of 127/8 is loopback), so
+    /// tests can play several client addresses.
+    init(port: Int, receiveBuffer: Int? = nil, source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError.current("socket") }
         if let receiveBuffer {
             var size = Int32(receiveBuffer)
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            if bound != 0 {
+                let error = SocketError.current("bind")
+                Glibc.close(fd)
+                throw error
+            }
         }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -186,6 +201,11 @@ final class TestClient {
     /// True if nothing arrives and the connection stays open for `duration`.
     func staysQuiet(for duration: Double) -> Bool {
         !fill(until: Date().addingTimeInterval(duration)) && !sawEOF && buffer.isEmpty
+    }
+
+    /// Half-closes: sends FIN after what was sent, and can still read the answer.
+    func finishSending() {
+        shutdown(fd, Int32(SHUT_WR))
     }
 
     /// Closes with a TCP reset instead of a FIN.

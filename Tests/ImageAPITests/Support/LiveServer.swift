@@ -133,7 +133,14 @@ final class WireClient {
         }
     }
 
-    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
+    /// Drops the connection with a reset, as a vanished client: the server learns of it at once
+    /// (a FIN alone may be a half-close by a client that still reads its answer). Connecting to
+    /// AF_UNSPEC aborts a TCP socket with RST and keeps the fd, which deinit still closes.
+    func reset() {
+        var address = sockaddr()
+        address.sa_family = sa_family_t(AF_UNSPEC)
+        _ = connect(fd, &address, socklen_t(MemoryLayout<sockaddr>.size))
+    }
 
     static func request(port: Int, _ method: String, _ target: String, headers: [(String, String)] = [], body: String? = nil) throws -> WireResponse {
         let client = try WireClient(port: port)
