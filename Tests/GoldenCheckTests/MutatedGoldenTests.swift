@@ -1,5 +1,6 @@
 import Foundation
 import GoldenCheck
+import ModelFiles
 import MutationCorpus
 import XCTest
 
@@ -88,5 +89,27 @@ final class MutatedGoldenTests: XCTestCase {
         _ = try runCorpus(
             fixture: Self.root.appendingPathComponent("ENATTests/Fixtures/caption_enat_tiny.safetensors"), seed: 5,
             vocabulary: Self.vocabulary, perKind: 4)
+    }
+
+    /// `enat golden FILE --weights CHECKPOINT` with a damaged checkpoint (checksums unchecked,
+    /// as by default, so flipped pickle and tensor bytes reach the readers).
+    func testCheckpointWeightMutants() throws {
+        let checkpoint = Self.fixtures.appendingPathComponent("checkpoints/enat_lat4_state_dict.pth")
+        let golden = Self.fixtures.appendingPathComponent("enat_lat4_d32_h8_e1d1.safetensors").path
+        let bytes = Array(try Data(contentsOf: checkpoint))
+        let mutants = (ByteMutations.truncated(bytes, seed: 6) + ByteMutations.bitFlipped(bytes, count: 24, flips: 4, seed: 7)
+            + ByteMutations.bitFlipped(bytes, in: 0..<min(bytes.count, 4096), count: 24, flips: 2, seed: 8)
+            + ByteMutations.overwritten(bytes, count: 16, seed: 9))
+        var errors = 0
+        for mutant in mutants {
+            do {
+                let archive = try TorchCheckpoint(bytes: mutant.bytes, sourceDescription: "mutated.pth")
+                _ = try GoldenCheck.run(path: golden, weights: archive)
+            } catch {
+                XCTAssertFalse("\(error)".isEmpty, mutant.name)
+                errors += 1
+            }
+        }
+        XCTAssertGreaterThan(errors, mutants.count / 4)
     }
 }
