@@ -12,6 +12,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "enat", targets: ["ENATCLI"]),
+        // For the fuzz package in Fuzz/ only: the parsers of untrusted input it drives.
+        .library(name: "ModelFiles", targets: ["ModelFiles"]),
+        .library(name: "ModelBundle", targets: ["ModelBundle"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "ImageAPI", targets: ["ImageAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
