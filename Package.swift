@@ -12,6 +12,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "enat", targets: ["ENATCLI"]),
+        // For the fuzz package in Fuzz/ only: the parsers of untrusted input it drives.
+        .library(name: "ModelFiles", targets: ["ModelFiles"]),
+        .library(name: "ModelBundle", targets: ["ModelBundle"]),
+        .library(name: "HTTPServer", targets: ["HTTPServer"]),
+        .library(name: "ImageAPI", targets: ["ImageAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -68,17 +73,21 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Seeded mutations of committed fixtures (issue #16's corpus), shared by the tests.
+        .target(name: "MutationCorpus", path: "Tests/MutationCorpus", swiftSettings: strict),
+
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: strict),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "MutationCorpus"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles"], exclude: ["Fixtures"],
+            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles", "MutationCorpus"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "LockedValueTests", dependencies: ["LockedValue"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue"], swiftSettings: strict),
         .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles"], swiftSettings: strict),
+        .testTarget(
+            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "MutationCorpus"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
         .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors"], swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).

@@ -65,7 +65,10 @@ public struct ENATConfiguration: Codable, Sendable, Equatable {
         try check((1...256).contains(latentSize), "latent_size must be 1...256")
         try check(hiddenSize > 0 && hiddenSize <= 16384, "hidden_size must be 1...16384")
         try check(numHeads > 0 && hiddenSize % numHeads == 0, "num_heads must divide hidden_size")
-        try check(encoderDepth >= 0 && decoderDepth >= 1 && encoderDepth + decoderDepth <= 256, "depths out of range")
+        // Each depth is bounded before the sum, which could otherwise overflow.
+        try check(
+            (0...256).contains(encoderDepth) && (1...256).contains(decoderDepth) && encoderDepth + decoderDepth <= 256,
+            "enc_depth \(encoderDepth) and dec_depth \(decoderDepth) must be 0... and 1... with a sum of at most 256")
         try check(codebookSize > 0 && codebookSize < 1 << 24, "codebook_size out of range")
         try check(numClasses >= 0 && numClasses < 1 << 24, "num_classes out of range")
         try check(mlpRatio > 0 && mlpRatio <= 16 && mlpHidden > 0, "mlp_ratio out of range")

@@ -56,14 +56,15 @@ public enum ENATGolden {
             let l = config.tokenCount, d = config.hiddenSize
             labels = try file.ints("case.labels")
             let batch = labels.count
-            let flat = try file.ints("case.ids").map(Int32.init)
-            let flatPrevious = try file.ints("case.ids_prev").map(Int32.init)
-            guard flat.count == batch * l, flatPrevious.count == batch * l else {
+            let flat = try file.int32s("case.ids")
+            let flatPrevious = try file.int32s("case.ids_prev")
+            let tokens = try file.product([batch, l], of: "labels x tokens")
+            guard flat.count == tokens, flatPrevious.count == tokens else {
                 throw GoldenError.inconsistent(file.path, "case.ids does not match labels and latent size")
             }
             ids = (0..<batch).map { Array(flat[($0 * l)..<(($0 + 1) * l)]) }
             previousIDs = (0..<batch).map { Array(flatPrevious[($0 * l)..<(($0 + 1) * l)]) }
-            let features = try file.floats("expect.prev.feat")
+            let features = try file.floats("expect.prev.feat", count: file.product([batch, l, d], of: "expect.prev.feat size"))
             previousFeatures = (0..<batch).map { Array(features[($0 * l * d)..<(($0 + 1) * l * d)]) }
         }
 

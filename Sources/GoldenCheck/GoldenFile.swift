@@ -42,6 +42,33 @@ public struct GoldenFile {
 
     public func ints(_ name: String) throws -> [Int] { try archive.readInts(name) }
     public func floats(_ name: String) throws -> [Float] { try archive.readFloats(name) }
+    /// Token ids or labels: every value must fit Int32 (an I64 tensor may hold anything).
+    public func int32s(_ name: String) throws -> [Int32] {
+        let values = try ints(name)
+        guard let bad = values.firstIndex(where: { Int32(exactly: $0) == nil }) else { return values.map { Int32($0) } }
+        throw GoldenError.inconsistent(path, "\(name)[\(bad)] is \(values[bad]), outside Int32")
+    }
+
+    /// A float tensor that must hold exactly `count` values, checked before anything indexes it.
+    public func floats(_ name: String, count: Int) throws -> [Float] {
+        let values = try floats(name)
+        guard values.count == count else {
+            throw GoldenError.inconsistent(path, "\(name) has \(values.count) values, expected \(count)")
+        }
+        return values
+    }
+
+    /// The product of sizes read from this file, or an error naming `what` when it overflows.
+    public func product(_ factors: [Int], of what: String) throws -> Int {
+        var result = 1
+        for factor in factors {
+            let (next, overflow) = result.multipliedReportingOverflow(by: factor)
+            guard factor >= 0, !overflow else { throw GoldenError.inconsistent(path, "\(what) \(factors) is too large") }
+            result = next
+        }
+        return result
+    }
+
     public func shape(_ name: String) throws -> [Int] {
         guard let info = archive.info(name) else { throw ModelFileError.missingTensor(file: path, name: name) }
         return info.shape

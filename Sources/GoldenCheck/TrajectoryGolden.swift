@@ -37,17 +37,22 @@ public enum TrajectoryGolden {
         let settings = SamplerSettings(
             steps: metadata.steps, guidanceScale: metadata.cfg_scale,
             maskTemperature: metadata.mask_temp, sampleTemperature: metadata.samp_temp)
+        // A step count from the file bounds a loop: the official samplers use 8 to 64 steps.
+        guard (1...1024).contains(settings.steps) else {
+            throw GoldenError.inconsistent(file.path, "sampler steps \(settings.steps) outside 1...1024")
+        }
         let l = config.tokenCount, v = config.codebookSize
         let labels = try file.ints("case.labels")
         let unconditional = metadata.uncond_label ?? config.numClasses
         let batch = labels.count
+        let tokens = try file.product([batch, l], of: "labels x tokens"), logitCount = try file.product([tokens, v], of: "logits size")
         let conditionalStates = labels.map { _ in StreamState(tokenCount: l, hiddenSize: config.hiddenSize) }
         let unconditionalStates = labels.map { _ in StreamState(tokenCount: l, hiddenSize: config.hiddenSize) }
         var report = GoldenReport(file: file.path, kind: file.kind.rawValue, precision: precision)
 
         for s in 0..<settings.steps {
-            let idsIn = try file.ints("step\(s).ids_in").map(Int32.init)
-            guard idsIn.count == batch * l else { throw GoldenError.inconsistent(file.path, "step\(s).ids_in has the wrong size") }
+            let idsIn = try file.int32s("step\(s).ids_in")
+            guard idsIn.count == tokens else { throw GoldenError.inconsistent(file.path, "step\(s).ids_in has the wrong size") }
             let rows = (0..<batch).map { Array(idsIn[($0 * l)..<(($0 + 1) * l)]) }
             // Both streams of every sample in one ragged batch, as the server runs them.
             var items: [ForwardItem] = []
@@ -58,8 +63,9 @@ public enum TrajectoryGolden {
             let views = try model.forward(items)
             let conditional = stride(from: 0, to: views.count, by: 2).flatMap { Array(views[$0].values) }
             let unconditionalLogits = stride(from: 1, to: views.count, by: 2).flatMap { Array(views[$0].values) }
-            let goldenConditional = try file.floats("step\(s).cond_logits")
-            let goldenUnconditional = try file.floats("step\(s).uncond_logits")
+            // Read through raw pointers below: their sizes are checked here.
+            let goldenConditional = try file.floats("step\(s).cond_logits", count: logitCount)
+            let goldenUnconditional = try file.floats("step\(s).uncond_logits", count: logitCount)
             report.compare("step\(s).cond_logits", conditional, goldenConditional, tolerance: ENATGolden.tolerance)
             report.compare("step\(s).uncond_logits", unconditionalLogits, goldenUnconditional, tolerance: ENATGolden.tolerance)
 
@@ -68,7 +74,10 @@ public enum TrajectoryGolden {
             report.compareExact("step\(s).num_masked_out", [schedule.maskCount], try file.ints("step\(s).num_masked_out"))
 
             let sampled = try file.ints("step\(s).sampled_ids")
-            let gumbel = try file.floats("step\(s).gumbel")
+            let gumbel = try file.floats("step\(s).gumbel", count: tokens)
+            guard sampled.count == tokens else {
+                throw GoldenError.inconsistent(file.path, "step\(s).sampled_ids has \(sampled.count) values, expected \(tokens)")
+            }
             var idsOut: [Int] = []
             var logp = [Float](repeating: 0, count: v)
             for b in 0..<batch {

@@ -72,21 +72,58 @@ public struct VQGANConfiguration: Codable, Sendable, Equatable {
     /// Tokens along each side of the latent grid at `resolution`.
     public var latentSize: Int { resolution / downsamplingFactor }
 
+    /// Limits far below overflow, checked before any product of these numbers is formed, so a
+    /// hostile `config.json` gets an error and never a trapped multiplication or a huge allocation.
+    /// The released tokenizer uses 128 x 4 = 512 channels, 256 dimensions, 1024 codes, 256 px.
+    public enum Limits {
+        public static let channels = 16384
+        public static let levels = 12
+        public static let residualBlocks = 64
+        public static let codebookSize = 1 << 24
+        public static let outputChannels = 64
+        public static let resolution = 1 << 16
+        /// Floats one `decode` call may produce (8 GiB).
+        public static let decodedFloats = 1 << 31
+    }
+
     /// The first reason this configuration cannot be decoded, or nil.
     public var problem: String? {
-        if ch <= 0 { return "ch must be positive (found \(ch))" }
-        if chMult.isEmpty || chMult.contains(where: { $0 <= 0 }) { return "ch_mult must be non-empty and positive (found \(chMult))" }
-        if chMult.count > 12 { return "ch_mult has \(chMult.count) levels; at most 12 are supported" }
-        if numResBlocks < 0 { return "num_res_blocks must not be negative (found \(numResBlocks))" }
-        for m in chMult where (ch * m) % VQGANDecoder.groupNormGroups != 0 {
-            return "channel count \(ch * m) is not a multiple of the \(VQGANDecoder.groupNormGroups) GroupNorm groups"
+        if ch <= 0 || ch > Limits.channels { return "ch must be 1...\(Limits.channels) (found \(ch))" }
+        if chMult.isEmpty { return "ch_mult must not be empty" }
+        if chMult.count > Limits.levels { return "ch_mult has \(chMult.count) levels; at most \(Limits.levels) are supported" }
+        for m in chMult {
+            // ch and m are bounded before the product: ch * m cannot overflow.
+            guard m > 0, m <= Limits.channels, ch * m <= Limits.channels else {
+                return "ch_mult entry \(m) must be positive and give at most \(Limits.channels) channels with ch \(ch)"
+            }
+            if (ch * m) % VQGANDecoder.groupNormGroups != 0 {
+                return "channel count \(ch * m) is not a multiple of the \(VQGANDecoder.groupNormGroups) GroupNorm groups"
+            }
         }
-        if zChannels <= 0 { return "z_channels must be positive (found \(zChannels))" }
+        if numResBlocks < 0 || numResBlocks > Limits.residualBlocks {
+            return "num_res_blocks must be 0...\(Limits.residualBlocks) (found \(numResBlocks))"
+        }
+        if zChannels <= 0 || zChannels > Limits.channels { return "z_channels must be 1...\(Limits.channels) (found \(zChannels))" }
         if embedDim != zChannels {
             return "embed_dim \(embedDim) differs from z_channels \(zChannels): this decoder has no post_quant_conv"
         }
-        if nEmbed <= 0 { return "n_embed must be positive (found \(nEmbed))" }
-        if outCh <= 0 { return "out_ch must be positive (found \(outCh))" }
+        if nEmbed <= 0 || nEmbed > Limits.codebookSize { return "n_embed must be 1...\(Limits.codebookSize) (found \(nEmbed))" }
+        if outCh <= 0 || outCh > Limits.outputChannels { return "out_ch must be 1...\(Limits.outputChannels) (found \(outCh))" }
+        if resolution <= 0 || resolution > Limits.resolution { return "resolution must be 1...\(Limits.resolution) (found \(resolution))" }
         return nil
+    }
+
+    /// Floats of `batch` decoded images of a `latentHeight` x `latentWidth` token grid
+    /// (`batch * out_ch * H * W`), or nil when that count overflows or exceeds `limit`.
+    public func outputCount(batch: Int, latentHeight: Int, latentWidth: Int, limit: Int = Int.max) -> Int? {
+        guard batch >= 0, latentHeight > 0, latentWidth > 0, problem == nil else { return nil }
+        // Batch last: a batch of 0 must not hide an overflowing image size.
+        var count = 1
+        for factor in [outCh, latentHeight, downsamplingFactor, latentWidth, downsamplingFactor, batch] {
+            let (product, overflow) = count.multipliedReportingOverflow(by: factor)
+            guard !overflow, product <= limit else { return nil }
+            count = product
+        }
+        return count
     }
 }

@@ -188,6 +188,9 @@ public final class VQGANDecoder {
         guard batch >= 0, lh > 0, lw > 0 else {
             throw .invalidArgument("batch \(batch) and latent grid \(lh)x\(lw) must be positive")
         }
+        // Sizes may come from a file: every product below is checked once here.
+        guard configuration.outputCount(batch: batch, latentHeight: lh, latentWidth: lw, limit: VQGANConfiguration.Limits.decodedFloats) != nil
+        else { throw .invalidArgument("\(batch) images of a \(lh)x\(lw) token grid exceed \(VQGANConfiguration.Limits.decodedFloats) output floats") }
         let size = imageSize(latentHeight: lh, latentWidth: lw)
         var images = [Float](repeating: 0, count: batch * configuration.outCh * size.height * size.width)
         try tokens.withUnsafeBufferPointer { (t) throws(VQGANError) in
@@ -207,6 +210,9 @@ public final class VQGANDecoder {
         guard batch >= 0, lh > 0, lw > 0 else {
             throw .invalidArgument("batch \(batch) and latent grid \(lh)x\(lw) must be positive")
         }
+        // Sizes may come from a file: every product below is checked once here.
+        guard configuration.outputCount(batch: batch, latentHeight: lh, latentWidth: lw, limit: VQGANConfiguration.Limits.decodedFloats) != nil
+        else { throw .invalidArgument("\(batch) images of a \(lh)x\(lw) token grid exceed \(VQGANConfiguration.Limits.decodedFloats) output floats") }
         let perImageTokens = lh * lw
         guard tokens.count == batch * perImageTokens else {
             throw .tokenCountMismatch(expected: batch * perImageTokens, found: tokens.count)

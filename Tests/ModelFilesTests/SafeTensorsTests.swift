@@ -1,5 +1,6 @@
 import Foundation
 import ModelFiles
+import MutationCorpus
 import XCTest
 
 /// Strict validation of untrusted safetensors files: every malformed header is a clear error.
@@ -72,6 +73,36 @@ final class SafeTensorsTests: XCTestCase {
         for length in 0..<bytes.count {
             try bytes.prefix(length).write(to: URL(fileURLWithPath: path))
             XCTAssertThrowsError(try SafeTensorsFile(path: path), "length \(length)")
+        }
+    }
+
+    /// Issue #16's corpus at the reader: every mutant of the committed golden fixtures opens
+    /// cleanly or fails with the file named, and every tensor of one that opens reads cleanly.
+    func testMutatedFixturesOpenOrFailCleanly() throws {
+        let tests = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("st-mutant-\(UUID().uuidString).safetensors").path
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        for (seed, fixture) in [
+            (UInt64(21), "GoldenCheckTests/Fixtures/enat_lat4_d32_h8_e1d1_trajectory.safetensors"),
+            (22, "GoldenCheckTests/Fixtures/vqgan_ch32_mult122_z8.safetensors"), (23, "ENATTests/Fixtures/caption_enat_tiny.safetensors"),
+        ] {
+            let mutants = SafeTensorsMutations.mutants(of: Array(try Data(contentsOf: tests.appendingPathComponent(fixture))), seed: seed)
+            var refused = 0
+            for mutant in mutants {
+                try Data(mutant.bytes).write(to: URL(fileURLWithPath: path))
+                do {
+                    let file = try SafeTensorsFile(path: path)
+                    // Every tensor as floats; the integer ones (ids) as ints too.
+                    for name in file.names {
+                        _ = try? file.readFloats(name)
+                        if file.info(name)?.dtype.isFloatingPoint == false { _ = try? file.readInts(name) }
+                    }
+                } catch {
+                    XCTAssertTrue(error.description.hasPrefix(path), "\(mutant.name): \(error)")
+                    refused += 1
+                }
+            }
+            XCTAssertGreaterThan(refused, 20, fixture)
         }
     }
 }

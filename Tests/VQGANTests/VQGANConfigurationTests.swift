@@ -52,4 +52,30 @@ final class VQGANConfigurationTests: XCTestCase {
         c.ch = 40
         XCTAssertNotNil(c.problem)
     }
+
+    /// Issue #16: `ch * ch_mult[i]` overflowed inside the check meant to reject it (SIGILL at load).
+    func testHugeNumbersAreRejectedWithoutOverflow() {
+        let huge = 4_611_686_018_427_387_904
+        let cases: [(String, (inout VQGANConfiguration) -> Void)] = [
+            ("ch", { $0.ch = huge }), ("ch_mult", { $0.chMult[1] = huge }), ("ch_mult", { $0.chMult = [Int.max] }),
+            ("num_res_blocks", { $0.numResBlocks = Int.max }), ("z_channels", { $0.zChannels = huge; $0.embedDim = huge }),
+            ("n_embed", { $0.nEmbed = Int.max }), ("out_ch", { $0.outCh = huge }), ("resolution", { $0.resolution = -1 }),
+            ("ch_mult", { $0.chMult = [Int](repeating: 1, count: 13) }), ("ch_mult", { $0.chMult = [-huge] }),
+        ]
+        for (key, change) in cases {
+            var c = VQGANConfiguration.released
+            change(&c)
+            XCTAssertTrue(c.problem?.contains(key) ?? false, "\(key): \(String(describing: c.problem))")
+        }
+    }
+
+    func testOutputCountReportsOverflowInsteadOfTrapping() {
+        let c = VQGANConfiguration.released
+        XCTAssertEqual(c.outputCount(batch: 2, latentHeight: 16, latentWidth: 16), 2 * 3 * 256 * 256)
+        XCTAssertEqual(c.outputCount(batch: 0, latentHeight: 16, latentWidth: 16), 0)
+        XCTAssertNil(c.outputCount(batch: 0, latentHeight: 1 << 40, latentWidth: 1 << 40))
+        XCTAssertNil(c.outputCount(batch: Int.max, latentHeight: 1, latentWidth: 1))
+        XCTAssertNil(c.outputCount(batch: 1, latentHeight: 16, latentWidth: 16, limit: 1000))
+        XCTAssertNil(c.outputCount(batch: -1, latentHeight: 16, latentWidth: 16))
+    }
 }

@@ -58,4 +58,23 @@ final class VQGANErrorTests: XCTestCase {
             XCTAssertEqual(error as? VQGANError, .tokenCountMismatch(expected: 16, found: 15))
         }
     }
+
+    /// Issue #16: a golden file's `case.tokens` of shape [0, 2^40, 2^40] overflowed the image size.
+    func testOverflowingGridsThrow() throws {
+        let file = try Golden.vqganTiny()
+        let decoder = try VQGANDecoder(configuration: try Golden.configuration(file), archive: file.scoped("weights."))
+        for (batch, side) in [(0, 1 << 40), (1, 1 << 31), (Int.max, 1)] {
+            XCTAssertThrowsError(try decoder.decode(tokens: [], batch: batch, latentHeight: side, latentWidth: side)) { error in
+                guard case .invalidArgument(let why) = error as? VQGANError else { return XCTFail("\(error)") }
+                XCTAssertTrue(why.contains("exceed"), why)
+            }
+            var output: [Float] = []
+            XCTAssertThrowsError(
+                try output.withUnsafeMutableBufferPointer { o in
+                    try [Int32]().withUnsafeBufferPointer { t in
+                        try decoder.decode(tokens: t, batch: batch, latentHeight: side, latentWidth: side, into: o)
+                    }
+                })
+        }
+    }
 }
