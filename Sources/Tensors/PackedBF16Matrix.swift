@@ -17,12 +17,12 @@ public final class PackedBF16Matrix: @unchecked Sendable {
         self.columns = columns
         self.kernel = kernel
         let count = gemm_packed_count(Int32(rows), Int32(columns))
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: count * 2, alignment: 64)
+        let raw = PageAllocation.allocate(byteCount: count * 2)
         storage = raw.bindMemory(to: UInt16.self, capacity: count)
         gemm_pack_bf16(weight, Int32(rows), Int32(columns), Int32(stride ?? columns), storage)
     }
 
-    deinit { storage.deallocate() }
+    deinit { PageAllocation.deallocate(UnsafeMutableRawPointer(storage), byteCount: byteCount) }
 
     /// Bytes held.
     public var byteCount: Int { gemm_packed_count(Int32(rows), Int32(columns)) * 2 }

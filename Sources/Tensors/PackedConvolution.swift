@@ -19,11 +19,11 @@ public final class PackedConvolution: @unchecked Sendable {
         self.inChannels = inChannels
         self.kernel = kernel
         byteCount = gemm_conv_weight_count(kernel.level, Int32(outChannels), Int32(inChannels)) * 4
-        storage = UnsafeMutableRawPointer.allocate(byteCount: byteCount, alignment: 64)
+        storage = PageAllocation.allocate(byteCount: byteCount)
         gemm_conv_prepare_weights(kernel.level, weight, Int32(outChannels), Int32(inChannels), storage)
     }
 
-    deinit { storage.deallocate() }
+    deinit { PageAllocation.deallocate(storage, byteCount: byteCount) }
 
     /// `output[o * outputStride + col] (+)= conv(input)[o, col]` for `columns` (their start a
     /// multiple of 16): column `col` reads input columns `col + dy * paddedWidth + dx`. The

@@ -57,8 +57,9 @@ def main():
     model = ENAT(LARGE_256).eval()
     decoder = Decoder(RELEASED_VQGAN).eval()
     codebook = torch.randn(RELEASED_VQGAN.n_embed, RELEASED_VQGAN.embed_dim)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, bf16 matmul kernels: "
-          f"{'yes' if torch.backends.mkldnn.is_available() else 'no'}; ENAT-L 256 px with random weights, "
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
+          f"{torch.backends.cpu.get_cpu_capability()}, oneDNN bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}; "
+          f"ENAT-L 256 px with random weights, "
           f"{sum(q.numel() for q in model.parameters()) / 1e6:.0f} M parameters; VQGAN decoder "
           f"{sum(q.numel() for q in decoder.parameters()) / 1e6:.0f} M; built in {time.time() - start:.1f} s", flush=True)
     gen = torch.Generator().manual_seed(0)
