@@ -279,7 +279,9 @@ final class Connection: @unchecked Sendable {
     private func armProbeIfWaiting() {
         guard phase == .handling, peerHalfClosed, timerPurpose == .none else { return }
         if responseBegun {
-            arm(.probe, after: configuration.timeouts.halfClosedProbe / 10)
+            // Cheap (one poll), and a stream's steps can be a few milliseconds apart: a running
+            // job is cancelled within about a step of its client's close.
+            arm(.probe, after: configuration.timeouts.halfClosedProbe / 100)
         } else if currentHead?.version == .http1_1 {
             arm(.probe, after: configuration.timeouts.halfClosedProbe)
         }

@@ -40,7 +40,7 @@ public struct HTTPServerConfiguration: Sendable {
         /// only): a client that closed completely answers it with a reset, which ends the request
         /// as a disconnect within about two intervals. Answers quicker than this send no probe.
         /// Once response bytes flow they draw that reset themselves, and it is looked for every
-        /// tenth of this interval.
+        /// hundredth of this interval.
         public var halfClosedProbe: Double = 0.5
 
         public init() {}
