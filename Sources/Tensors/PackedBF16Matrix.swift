@@ -1,5 +1,4 @@
 import CGEMMKernels
-import Dispatch
 
 /// A weight matrix `W[n, k]` (PyTorch's `[out, in]`) rounded to bfloat16 and packed once into
 /// the kernels' panel layout: the only copy of the weight that stays resident in bf16 mode.
@@ -49,24 +48,14 @@ public final class PackedBF16Matrix: @unchecked Sendable {
         let prepared = workspace.reserve(bytes: m * rowBytes)
         gemm_prepare_rows(level, input, Int32(m), Int32(columns), Int32(inputStride ?? columns), prepared)
         let n = rows, k = columns, ldy = outputStride ?? rows
-        let panels = (n + 15) / 16
-        // Split in groups of 4 panels (the AVX-512 tile's width); tiny products run inline.
-        let groups = (panels + 3) / 4
-        let work = m * n * k
-        let parts = min(workspace.threads, groups, max(1, work / (1 << 20)))
         let packed = UnsafePointer(storage)
-        let run = { (part: Int) in
-            let first = groups * part / parts * 64, last = min(n, groups * (part + 1) / parts * 64)
+        // Tiny products (under about a million multiply-adds per worker) run inline.
+        let blocksPerMillion = max(1, (1 << 20) / max(1, m * k * 64))
+        Parallel.columnBlocks(0..<n, threads: workspace.threads, minimumBlocksPerWorker: blocksPerMillion) { part in
             let status = gemm_bf16(
-                level, Int32(m), Int32(n), Int32(first), Int32(last), Int32(k), prepared, packed, bias, output,
+                level, Int32(m), Int32(n), Int32(part.lowerBound), Int32(part.upperBound), Int32(k), prepared, packed, bias, output,
                 Int32(ldy), accumulate ? 1 : 0)
-            precondition(status == 0, "bf16 kernel \(self.kernel) cannot run on this CPU")
-        }
-        if parts <= 1 {
-            run(0)
-        } else {
-            nonisolated(unsafe) let body = run
-            DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+            precondition(status == 0, "bf16 kernel \(kernel) cannot run on this CPU")
         }
     }
 }

@@ -1,5 +1,4 @@
 import CGEMMKernels
-import Dispatch
 
 /// A 3x3 convolution's weights, rounded to bfloat16 and laid out once for the bf16 kernels: the
 /// only copy that stays resident in bf16 mode. Inputs are pair-interleaved bfloat16 activations
@@ -34,22 +33,12 @@ public final class PackedConvolution: @unchecked Sendable {
     ) {
         precondition(input.channels == inChannels && columns.lowerBound % 16 == 0, "convolution input does not fit")
         guard !columns.isEmpty else { return }
-        let blocks = (columns.count + 63) / 64
-        let parts = min(max(threads, 1), blocks)
         let level = kernel.level, weights = UnsafeRawPointer(storage)
-        let run = { (part: Int) in
-            let first = columns.lowerBound + blocks * part / parts * 64
-            let last = min(columns.upperBound, columns.lowerBound + blocks * (part + 1) / parts * 64)
+        Parallel.columnBlocks(columns, threads: threads) { part in
             let status = gemm_bf16_conv3x3(
-                level, Int32(self.outChannels), Int32(self.inChannels), Int32(first), Int32(last), weights, input.pointer,
+                level, Int32(outChannels), Int32(inChannels), Int32(part.lowerBound), Int32(part.upperBound), weights, input.pointer,
                 input.rowLength, Int32(paddedWidth), output, Int32(outputStride), accumulate ? 1 : 0)
-            precondition(status == 0, "bf16 kernel \(self.kernel) cannot run on this CPU")
-        }
-        if parts <= 1 {
-            run(0)
-        } else {
-            nonisolated(unsafe) let body = run
-            DispatchQueue.concurrentPerform(iterations: parts) { body($0) }
+            precondition(status == 0, "bf16 kernel \(kernel) cannot run on this CPU")
         }
     }
 }
