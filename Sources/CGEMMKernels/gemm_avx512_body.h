@@ -6,9 +6,10 @@
 //   with the bfloat16 pair (x_lo, x_hi) at pair_pointer broadcast to every lane.
 //
 // Tile: MR rows of A x NR blocks of 16 columns; accumulators stay in registers across every
-// segment and pair (6 x 4 = 24 of the 32 zmm registers, 4 for B). Operands: gemm_internal.h.
+// segment and pair (4 x 4 = 16 of the 32 zmm registers, 4 for B, 1 broadcast; clang spilled
+// accumulators inside the loop with 6 x 4 and 5 x 4). Operands: gemm_internal.h.
 
-#define MR 6
+#define MR 4
 #define NR 4
 
 static inline __attribute__((always_inline)) KERNEL_ATTRIBUTES void KERNEL_TILE(
@@ -68,7 +69,7 @@ KERNEL_ATTRIBUTES void KERNEL_NAME(const gemm_args *args) {
 #define TILE_CASE(M, N) case (M) * 8 + (N): KERNEL_TILE(M, N, args, r, column); break;
 #define TILE_ROW(M) TILE_CASE(M, 1) TILE_CASE(M, 2) TILE_CASE(M, 3) TILE_CASE(M, 4)
                 switch (mr * 8 + nr) {
-                    TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
+                    TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4)
                 default: break;
                 }
 #undef TILE_ROW
