@@ -14,9 +14,10 @@ enum PageAllocation {
 
     static func allocate(byteCount: Int) -> UnsafeMutableRawPointer {
         let size = max(byteCount, 1)
-        if size >= mappedFrom,
-            let pages = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), pages != MAP_FAILED
-        {
+        if size >= mappedFrom {
+            // `deallocate` unmaps every block of this size, so there is no heap fallback here.
+            let pages = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+            guard let pages, pages != MAP_FAILED else { fatalError("out of memory: cannot map \(size) bytes") }
             return pages
         }
         let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
