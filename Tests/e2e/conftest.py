@@ -5,51 +5,24 @@
 """
 import json
 import os
-import signal
-import subprocess
+import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BINARY = os.environ.get("ENAT_BINARY", os.path.join(REPO, ".build", "release", "enat"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+from enat_server import BINARY, REPO, ServerProcess  # noqa: E402,F401  (re-exported to the tests)
 
 
-class Server:
-    """One `enat serve` process; its JSON log lines are collected from stderr."""
+class Server(ServerProcess):
+    """`enat serve` on the random tiny model (or the default demo models), ready when built."""
 
     def __init__(self, *flags, default_models=False):
-        if not os.path.exists(BINARY):
-            pytest.fail(f"no binary at {BINARY}; run tools/e2e (it builds one) or set ENAT_BINARY")
-        self.logs = []
         models = [] if default_models else ["--model", "random:tiny"]
-        self.process = subprocess.Popen(
-            [BINARY, "serve", *models, "--port", "0", "--blas-threads", "1", "--log-format", "json", *flags],
-            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        )
-        self.port = None
-        listening = threading.Event()
-
-        def read_logs():
-            for line in self.process.stderr:
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    entry = {"msg": "(text)", "line": line.rstrip()}
-                self.logs.append(entry)
-                if entry.get("msg") == "listening":
-                    self.port = entry["port"]
-                    listening.set()
-
-        threading.Thread(target=read_logs, daemon=True).start()
-        if not listening.wait(120):
-            self.process.kill()
-            pytest.fail(f"server did not start: {self.logs}")
-        self.base = f"http://127.0.0.1:{self.port}"
+        super().__init__(*models, *flags)
         self.wait_ready()
 
     def wait_ready(self, timeout=60):
@@ -63,9 +36,6 @@ class Server:
                 pass
             time.sleep(0.1)
         pytest.fail("server never became ready")
-
-    def log_lines(self, message):
-        return [entry for entry in self.logs if entry.get("msg") == message]
 
     def get(self, path, headers=None, timeout=120):
         request = urllib.request.Request(self.base + path, headers=headers or {})
@@ -99,11 +69,6 @@ class Server:
                 name, value = line.rsplit(" ", 1)
                 samples[name] = float(value)
         return samples
-
-    def stop(self, sig=signal.SIGTERM, timeout=60):
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-        return self.process.wait(timeout)
 
 
 @pytest.fixture(scope="session")
