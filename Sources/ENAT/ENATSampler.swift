@@ -12,6 +12,12 @@ public final class SamplingRun {
     /// Caption models: the empty caption's condition for the unconditional stream.
     public let unconditionalText: TextCondition?
     public let settings: SamplerSettings
+    /// Positions the run generates: all of them, or an edit's regenerated ones. The masking
+    /// schedule counts only these.
+    public let generatedCount: Int
+    /// An edit with kept tokens: its unconditional stream does not start from the all-masked
+    /// map, so its first step cannot take the shared one.
+    let keepsTokens: Bool
     /// Steps completed so far.
     public private(set) var step = 0
     /// The current token map (mask token where not revealed).
@@ -25,13 +31,15 @@ public final class SamplingRun {
 
     init(
         config: ENATConfiguration, label: Int, settings: SamplerSettings, seed: UInt64,
-        text: TextCondition? = nil, unconditionalText: TextCondition? = nil
+        text: TextCondition? = nil, unconditionalText: TextCondition? = nil, edit: TokenEdit? = nil
     ) {
         self.label = label
         self.text = text
         self.unconditionalText = unconditionalText
         self.settings = settings
-        ids = Array(repeating: config.maskToken, count: config.tokenCount)
+        ids = edit?.initialIDs(maskToken: config.maskToken) ?? Array(repeating: config.maskToken, count: config.tokenCount)
+        generatedCount = edit?.regeneratedCount ?? config.tokenCount
+        keepsTokens = generatedCount < config.tokenCount
         conditional = StreamState(tokenCount: config.tokenCount, hiddenSize: config.hiddenSize)
         unconditional = StreamState(tokenCount: config.tokenCount, hiddenSize: config.hiddenSize)
         random = SeededRandom(seed: seed)
@@ -75,8 +83,9 @@ public final class ENATSampler {
         guided = Array(repeating: 0, count: transformer.config.codebookSize)
     }
 
-    /// A new request of a class model, validated.
-    public func makeRun(label: Int, settings: SamplerSettings, seed: UInt64) throws(ENATError) -> SamplingRun {
+    /// A new request of a class model, validated; with `edit`, it keeps the edit's tokens
+    /// outside the regenerated positions.
+    public func makeRun(label: Int, settings: SamplerSettings, seed: UInt64, edit: TokenEdit? = nil) throws(ENATError) -> SamplingRun {
         guard !transformer.weights.isCaptionModel else {
             throw .invalidInput("a caption model takes text conditions, not class labels")
         }
@@ -84,21 +93,24 @@ public final class ENATSampler {
             throw .invalidInput("label \(label) is outside 0...\(config.numClasses)")
         }
         try Self.validate(settings)
-        return SamplingRun(config: config, label: label, settings: settings, seed: seed)
+        try edit?.validate(for: config)
+        return SamplingRun(config: config, label: label, settings: settings, seed: seed, edit: edit)
     }
 
     /// A new request of a caption model: the caption's condition, and the empty caption's for
     /// the unconditional stream (make that one once per model: its first step is computed once
     /// and kept in it).
     public func makeRun(
-        text: TextCondition, unconditional: TextCondition, settings: SamplerSettings, seed: UInt64
+        text: TextCondition, unconditional: TextCondition, settings: SamplerSettings, seed: UInt64, edit: TokenEdit? = nil
     ) throws(ENATError) -> SamplingRun {
         for condition in [text, unconditional] where condition.owner != ObjectIdentifier(transformer) {
             throw .invalidInput("the text condition was made by another transformer")
         }
         try Self.validate(settings)
+        try edit?.validate(for: config)
         return SamplingRun(
-            config: config, label: config.numClasses, settings: settings, seed: seed, text: text, unconditionalText: unconditional)
+            config: config, label: config.numClasses, settings: settings, seed: seed, text: text,
+            unconditionalText: unconditional, edit: edit)
     }
 
     private static func validate(_ settings: SamplerSettings) throws(ENATError) {
@@ -112,25 +124,33 @@ public final class ENATSampler {
     }
 
     /// The item of one stream of a run.
-    private func item(_ run: SamplingRun, conditional: Bool) -> ForwardItem {
+    private func item(_ run: SamplingRun, conditional: Bool, logits: LogitRows = .masked) -> ForwardItem {
         let state = conditional ? run.conditional : run.unconditional
         if let text = conditional ? run.text : run.unconditionalText {
-            return ForwardItem(ids: run.ids, text: text, state: state, logits: .masked)
+            return ForwardItem(ids: run.ids, text: text, state: state, logits: logits)
         }
-        return ForwardItem(ids: run.ids, label: conditional ? run.label : config.numClasses, state: state, logits: .masked)
+        return ForwardItem(ids: run.ids, label: conditional ? run.label : config.numClasses, state: state, logits: logits)
     }
 
     /// Advances every unfinished run by one step in one ragged batch.
     public func step(_ runs: [SamplingRun]) throws(ENATError) -> [StepUpdate] {
         let active = runs.filter { !$0.isFinished }
         guard !active.isEmpty else { return [] }
-        for run in active where run.step == 0 && run.usesGuidance { try prepareFirstUnconditional(run.unconditionalText) }
+        for run in active where run.step == 0 && run.usesGuidance && !run.keepsTokens {
+            try prepareFirstUnconditional(run.unconditionalText)
+        }
 
         var items: [ForwardItem] = []
+        var conditionalIndex: [Int] = []
         var unconditionalIndex: [Int?] = []
         for run in active {
+            conditionalIndex.append(items.count)
             items.append(item(run, conditional: true))
             if !run.usesGuidance {
+                unconditionalIndex.append(nil)
+            } else if run.step == 0 && run.keepsTokens {
+                // Guidance is 0 at step 0: only the features matter, and an edit's are its own.
+                items.append(item(run, conditional: false, logits: .none))
                 unconditionalIndex.append(nil)
             } else if run.step == 0 {
                 // Guidance is 0 at step 0: only the features matter, and they are shared.
@@ -144,12 +164,9 @@ public final class ENATSampler {
         let views = try transformer.forward(items)
 
         var updates: [StepUpdate] = []
-        var itemIndex = 0
         for (runIndex, run) in active.enumerated() {
-            let conditional = views[itemIndex]
             let unconditional = unconditionalIndex[runIndex].map { views[$0] }
-            itemIndex += unconditional == nil ? 1 : 2
-            updates.append(finishStep(run, conditional: conditional, unconditional: unconditional))
+            updates.append(finishStep(run, conditional: views[conditionalIndex[runIndex]], unconditional: unconditional))
         }
         return updates
     }
@@ -157,7 +174,7 @@ public final class ENATSampler {
     /// Draws tokens at the masked positions, then re-masks the least confident.
     private func finishStep(_ run: SamplingRun, conditional: LogitsView, unconditional: LogitsView?) -> StepUpdate {
         let l = config.tokenCount, v = config.codebookSize, mask = config.maskToken
-        let schedule = StepSchedule(step: run.step, of: run.settings.steps, tokens: l, settings: run.settings)
+        let schedule = StepSchedule(step: run.step, of: run.settings.steps, tokens: run.generatedCount, settings: run.settings)
         var predicted = run.ids
         var confidence = [Float](repeating: .infinity, count: l)
         guided.withUnsafeMutableBufferPointer { scratch in

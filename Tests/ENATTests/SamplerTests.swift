@@ -4,7 +4,10 @@ import ModelFiles
 import XCTest
 
 final class SamplerTests: XCTestCase {
-    func makeSampler() throws -> ENATSampler {
+    func makeSampler() throws -> ENATSampler { try Self.tinySampler() }
+
+    /// The golden folder's tiny ENAT (random weights of the official code).
+    static func tinySampler() throws -> ENATSampler {
         let file = try GoldenFile(path: GoldenPaths.file("enat_tiny.safetensors"))
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: file.metadataJSON("config"))
         return ENATSampler(transformer: ENATTransformer(weights: try ENATWeights(config: config, archive: file.archive.scoped("weights."))))
