@@ -39,6 +39,8 @@ public struct HTTPRequestParser: Sendable {
     private var fieldBytes = 0
     private var leadingEmptyLines = 0
     private var bodyTotal = 0
+    /// The body limit of the request under construction (its path's).
+    private var bodyLimit = 0
 
     public init(limits: HTTPServerConfiguration.Limits = .init()) {
         self.limits = limits
@@ -212,6 +214,7 @@ public struct HTTPRequestParser: Sendable {
         guard let parsed = RequestTarget.parse(targetBytes, method: method) else { throw .invalidTarget }
         target = String(decoding: targetBytes, as: UTF8.self)
         parsedTarget = parsed
+        bodyLimit = limits.maxBodyBytes(forPath: parsed.path)
     }
 
     /// `HTTP/<digit>.<digit>`; 1.0 and 1.x (treated as 1.1, per RFC 9110 §2.5) are spoken, other
@@ -310,7 +313,7 @@ public struct HTTPRequestParser: Sendable {
         guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }),
             let length = Int(text)
         else { throw .invalidContentLength }
-        if length > limits.maxBodyBytes { throw .bodyTooLarge }
+        if length > bodyLimit { throw .bodyTooLarge }
         return .contentLength(length)
     }
 
@@ -323,7 +326,7 @@ public struct HTTPRequestParser: Sendable {
         while index < bytes.endIndex, let value = HTTPSyntax.hexValue(bytes[index]) {
             size = size * 16 + value
             // Checking against the remaining budget on every digit also rules out overflow.
-            if size > limits.maxBodyBytes - bodyTotal { throw .bodyTooLarge }
+            if size > bodyLimit - bodyTotal { throw .bodyTooLarge }
             index += 1
         }
         guard index > bytes.startIndex else { throw .invalidChunk }

@@ -12,10 +12,16 @@ public struct HTTPServerConfiguration: Sendable {
         /// Largest request body. Beyond it: 413, decided from Content-Length before any body byte
         /// is read, or for chunked bodies as soon as the running total exceeds it.
         public var maxBodyBytes: Int = 1024 * 1024
+        /// Larger (or smaller) body limits for particular paths, e.g. an upload route; the path is
+        /// the percent-decoded path without the query, matched exactly.
+        public var maxBodyBytesByPath: [String: Int] = [:]
         /// Longest chunk-size line (size plus extensions). Beyond it: 400.
         public var maxChunkLineBytes: Int = 4 * 1024
 
         public init() {}
+
+        /// The body limit of a request for `path`.
+        public func maxBodyBytes(forPath path: String) -> Int { maxBodyBytesByPath[path] ?? maxBodyBytes }
     }
 
     /// Timeouts in seconds. All are enforced per connection with Dispatch timers.

@@ -129,6 +129,25 @@ final class HTTPRequestParserTests: XCTestCase {
         XCTAssertEqual(ParserVerifier.verify(input, limits: limits).error, .bodyTooLarge)
     }
 
+    func testPathsCanHaveTheirOwnBodyLimit() {
+        var limits = HTTPServerConfiguration.Limits()
+        limits.maxBodyBytes = 10
+        limits.maxBodyBytesByPath = ["/upload": 20]
+        func post(_ target: String, _ length: Int, chunked: Bool = false) -> HTTPRequestError? {
+            let body = String(repeating: "b", count: length)
+            let framing = chunked ? "Transfer-Encoding: chunked\r\n\r\n\(String(length, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+                : "Content-Length: \(length)\r\n\r\n\(body)"
+            return ParserVerifier.verify("POST \(target) HTTP/1.1\r\nHost: x\r\n" + framing, limits: limits).error
+        }
+        XCTAssertNil(post("/upload", 20))
+        XCTAssertNil(post("/upload?x=1", 20, chunked: true))
+        XCTAssertEqual(post("/upload", 21), .bodyTooLarge)
+        XCTAssertEqual(post("/upload", 21, chunked: true), .bodyTooLarge)
+        XCTAssertEqual(post("/other", 11), .bodyTooLarge)
+        XCTAssertEqual(post("/upload/more", 11), .bodyTooLarge, "exact paths only")
+        XCTAssertNil(post("/other", 10))
+    }
+
     /// Each malformed request, with the error (and so the status) it must produce.
     static let malformed: [(name: String, input: String, error: HTTPRequestError, status: Int)] = [
         ("request line too long", "GET /\(String(repeating: "a", count: 8200)) HTTP/1.1\r\nHost: x\r\n\r\n", .requestLineTooLong, 414),
