@@ -123,6 +123,8 @@ final class ResponseBodyWriterTests: XCTestCase {
         assertServesNormally(port: port)
     }
 
+    /// The write timeout's rule is tested on `ConnectionStateMachine`; this checks that the driver
+    /// hands its reason to a writer blocked on a reader that takes nothing.
     func testWriteTimeoutDropsAStalledReader() throws {
         let failure = expectation(description: "writer timed out")
         let error = Locked<ResponseWriteError?>(nil)
