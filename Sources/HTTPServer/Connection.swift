@@ -48,7 +48,7 @@ final class Connection: @unchecked Sendable {
 
     /// For tests and diagnostics: the current state, read on the connection's queue.
     func debugDescription() -> String {
-        queue.sync { "#\(id) \(machine.description)" }
+        queue.sync { "#\(id) \(machine.description) waitingWriters=\(writeWaiters.count)" }
     }
 
     // MARK: Entry points (any thread)

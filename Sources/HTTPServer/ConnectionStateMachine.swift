@@ -4,7 +4,7 @@
 /// come out; time comes from `Environment.now`, so tests drive it with a hand-moved clock.
 ///
 /// `Connection` is its socket driver: it reads and writes, runs handlers, and performs the
-/// actions. The response bytes queue lives here (`pendingOutput`); the driver sends from it and
+/// actions. The response bytes queue lives here (`withPendingOutput`); the driver sends from it and
 /// reports what the kernel took.
 struct ConnectionStateMachine {
     /// What the machine asks of the server around it, read when needed.
@@ -17,11 +17,6 @@ struct ConnectionStateMachine {
         var isDraining: () -> Bool
         /// The `Date` header's value.
         var httpDate: () -> String
-
-        /// The continuous clock, full timeouts, never draining: a server of one connection.
-        static var standalone: Environment {
-            Environment(now: { .now }, timeoutScale: { 1 }, isDraining: { false }, httpDate: { ResponseEncoder.httpDate() })
-        }
     }
 
     enum Phase: Equatable {
@@ -109,7 +104,7 @@ struct ConnectionStateMachine {
 
     private var actions: [Action] = []
 
-    init(configuration: HTTPServerConfiguration, environment: Environment = .standalone) {
+    init(configuration: HTTPServerConfiguration, environment: Environment) {
         self.configuration = configuration
         self.environment = environment
         self.parser = HTTPRequestParser(limits: configuration.limits)
