@@ -36,14 +36,14 @@ final class InferenceLoop {
         var departures = SchedulerCore.Departures()
         var failed: [(GenerationJob, GenerationFailure)] = []
         var completed: [(job: GenerationJob, png: [UInt8], tokens: [Int32])] = []
-        var completedAt = ContinuousClock.now
+        var completedAt: ContinuousClock.Instant
     }
 
     /// One engine call for every running job of a model, its previews and step events, then
     /// the final images of the jobs that finished, decoded together.
     private func step(model index: Int, jobs: [GenerationJob]) {
         let model = core.models[index]
-        var exits = Exits()
+        var exits = Exits(completedAt: core.clock.now)
         defer { publish(exits, model: index) }
 
         var batchJobs: [GenerationJob] = []

@@ -38,6 +38,12 @@ final class SchedulerCore: @unchecked Sendable {
         self.configuration = configuration
         machine = SchedulerStateMachine(modelCount: models.count, limits: .init(configuration))
         retention = JobRetention(limits: .init(configuration))
+        clock.onJump { [weak self] in self?.wake() }
+    }
+
+    /// Makes an idle inference thread look at the time again.
+    private func wake() {
+        locked { condition.signal() }
     }
 
     private func locked<Result>(_ body: () throws -> Result) rethrows -> Result {

@@ -132,9 +132,11 @@ final class ConnectionTests: XCTestCase {
 
     func testHandlerLearnsOfDisconnectWithoutWriting() throws {
         let disconnected = expectation(description: "disconnect callback")
+        let handlerRunning = expectation(description: "handler running")
         let sawDisconnected = Locked(false)
         let (_, port) = try startServer(handler: { _, context in
             context.onClientDisconnect { disconnected.fulfill() }
+            handlerRunning.fulfill()
             // Simulated long work that checks on the client, as a scheduler would.
             for _ in 0..<500 where context.isClientConnected {
                 try? await Task.sleep(for: .milliseconds(10))
@@ -144,7 +146,7 @@ final class ConnectionTests: XCTestCase {
         })
         let client = try TestClient(port: port)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-        usleep(50_000)
+        wait(for: [handlerRunning], timeout: 3)
         client.reset()
         wait(for: [disconnected], timeout: 3)
         XCTAssertTrue(eventually { sawDisconnected.withLock { $0 } })

@@ -42,7 +42,7 @@ final class ResponseBodyWriterTests: XCTestCase {
         let chunk = [UInt8](repeating: 97, count: 16 * 1024)
         let chunks = 512  // 8 MiB: far more than every buffer on the way
         let written = Locked(0)
-        let (_, port) = try startServer({
+        let (server, port) = try startServer({
             $0.maxBufferedResponseBytes = 32 * 1024
             $0.socketSendBufferBytes = 16 * 1024
         }, handler: { _, _ in
@@ -55,7 +55,8 @@ final class ResponseBodyWriterTests: XCTestCase {
         })
         let client = try TestClient(port: port, receiveBuffer: 16 * 1024)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-        usleep(300_000)  // the client does not read
+        // The client does not read: the kernel's buffers fill and the writer is made to wait.
+        XCTAssertTrue(eventually { server.debugConnections().contains { $0.hasSuffix("waitingWriters=1") } })
         let writtenWhileStalled = written.withLock { $0 }
         // Our queue (32 KiB) + kernel send and receive buffers (a few hundred KiB at most): far below 8 MiB.
         XCTAssertLessThan(writtenWhileStalled * chunk.count, 2 * 1024 * 1024, "writer was not suspended")
@@ -123,6 +124,8 @@ final class ResponseBodyWriterTests: XCTestCase {
         assertServesNormally(port: port)
     }
 
+    /// The write timeout's rule is tested on `ConnectionStateMachine`; this checks that the driver
+    /// hands its reason to a writer blocked on a reader that takes nothing.
     func testWriteTimeoutDropsAStalledReader() throws {
         let failure = expectation(description: "writer timed out")
         let error = Locked<ResponseWriteError?>(nil)

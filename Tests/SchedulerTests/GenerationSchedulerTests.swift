@@ -237,15 +237,20 @@ final class GenerationSchedulerTests: XCTestCase {
     }
 
     func testQueueWaitExpires() async throws {
+        let clock = ManualClock()
         let scheduler = GenerationScheduler(
-            models: [try TestModels.model()], configuration: configuration(wait: .milliseconds(20)))
-        let job = try scheduler.submit(request())
-        // Let the allowed wait pass before the thread looks at the queue.
-        try await Task.sleep(for: .milliseconds(50))
+            models: [try TestModels.model()], configuration: configuration(wait: .seconds(120)), clock: clock.scheduler)
+        let expiring = try scheduler.submit(request(seed: 1))
+        clock.advance(by: .seconds(60))
+        let waiting = try scheduler.submit(request(seed: 2))
+        // The allowed wait passes for the first job only, before the thread looks at the queue.
+        clock.advance(by: .seconds(60))
         scheduler.start()
-        let history = await allEvents(of: job)
+        let history = await allEvents(of: expiring)
         XCTAssertEqual(history.last, .failed(.deadlineExceeded))
         XCTAssertFalse(history.contains(.started))
+        let other = await allEvents(of: waiting)
+        XCTAssertNotNil(other.result, "60 s of its 120 s were left")
     }
 
     func testDrainFinishesRunningAndQueuedJobs() async throws {
@@ -308,12 +313,16 @@ final class GenerationSchedulerTests: XCTestCase {
     }
 
     func testFinishedJobsAreForgottenAfterTheirRetention() async throws {
+        let clock = ManualClock()
         let scheduler = GenerationScheduler(
-            models: [try TestModels.model()], configuration: configuration(retention: .milliseconds(10)))
+            models: [try TestModels.model()], configuration: configuration(retention: .seconds(10)), clock: clock.scheduler)
         let job = try scheduler.submit(request())
         scheduler.start()
         _ = await allEvents(of: job)
-        await waitUntil { scheduler.job(id: job.id) == nil }
+        clock.advance(by: .seconds(9))
+        XCTAssertNotNil(scheduler.job(id: job.id))
+        clock.advance(by: .seconds(1))
+        XCTAssertNil(scheduler.job(id: job.id))
         XCTAssertNil(scheduler.job(id: "job_unknown"))
     }
 

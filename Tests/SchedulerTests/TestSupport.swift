@@ -106,16 +106,21 @@ extension [GenerationEvent] {
     }
 }
 
-/// A clock the test moves by hand: time stands still until `advance`.
+/// A clock the test moves by hand: time stands still until `advance`, which wakes the
+/// schedulers reading it.
 final class ManualClock: Sendable {
     private let start = ContinuousClock.now
     private let offset = Locked<Duration>(.zero)
+    private let jumpObservers = Locked<[@Sendable () -> Void]>([])
 
     func advance(by duration: Duration) {
         offset.withLock { $0 += duration }
+        for observer in jumpObservers.withLock({ $0 }) { observer() }
     }
 
     var scheduler: SchedulerClock {
-        SchedulerClock { [start, offset] in start + offset.withLock { $0 } }
+        SchedulerClock(
+            { [start, offset] in start + offset.withLock { $0 } },
+            observeJumps: { [jumpObservers] observer in jumpObservers.withLock { $0.append(observer) } })
     }
 }
