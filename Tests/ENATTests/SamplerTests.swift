@@ -1,11 +1,12 @@
 import ENAT
 import GoldenCheck
 import ModelFiles
+import TestSupport
 import XCTest
 
 final class SamplerTests: XCTestCase {
     func makeSampler() throws -> ENATSampler {
-        let file = try GoldenFile(path: GoldenPaths.file("enat_tiny.safetensors"))
+        let file = try GoldenFile(path: GoldenFolder.file("enat_tiny.safetensors"))
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: file.metadataJSON("config"))
         return ENATSampler(transformer: ENATTransformer(weights: try ENATWeights(config: config, archive: file.archive.scoped("weights."))))
     }
