@@ -1,8 +1,5 @@
 import Foundation
-
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A blocking TCP connection to 127.0.0.1, for tests that write exact bytes to a server and read
 /// what comes back. Every read has a deadline; nothing waits forever. The HTTP clients of the
