@@ -49,8 +49,10 @@ let package = Package(
         .target(name: "Imaging", dependencies: ["CPNGShim"], swiftSettings: strict),
         // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
         .target(name: "LockedValue", swiftSettings: strict),
+        // `Duration` in seconds as a `Double`: the server, the scheduler, the API and the benchmarks need it.
+        .target(name: "DurationSeconds", swiftSettings: strict),
 
-        .target(name: "HTTPServer", dependencies: ["LockedValue"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["LockedValue", "DurationSeconds"], swiftSettings: strict),
         // CLIP's text side: BPE tokenizer and text transformer (Hugging Face CLIPTextModel keys).
         .target(name: "CLIPText", dependencies: ["Tensors", "ModelFiles", "CZlib"], swiftSettings: strict),
         // A servable model: bundle folder or official files loaded into engine, decoder and renderer.
@@ -58,40 +60,49 @@ let package = Package(
             name: "ModelBundle", dependencies: ["ENAT", "VQGAN", "Imaging", "CLIPText", "ModelFiles", "Tensors"],
             swiftSettings: strict),
         // The batching scheduler: the only place where requests meet the engine.
-        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue"], swiftSettings: strict),
+        .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue", "DurationSeconds"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
-        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors"], swiftSettings: strict),
+        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "DurationSeconds"], swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
         .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
+        // `enat bench`'s timings (sampler with its GEMMs replayed through OpenBLAS alone, VQGAN decode, mosaic frames):
+        // kept out of the engine's targets, which know of them only through `BLAS.gemmObserver`.
+        .target(
+            name: "Benchmarks", dependencies: ["ENAT", "VQGAN", "Imaging", "ModelFiles", "Tensors", "DurationSeconds"],
+            swiftSettings: strict),
 
         .executableTarget(
             name: "ENATCLI",
             dependencies: [
                 "ENAT", "GoldenCheck", "ModelFiles", "Tensors", "VQGAN", "CLIPText", "ModelBundle",
-                "Scheduler", "ImageAPI", "HTTPServer",
+                "Scheduler", "ImageAPI", "HTTPServer", "Benchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
 
         // Seeded mutations of committed fixtures (issue #16's corpus), shared by the tests.
-        .target(name: "MutationCorpus", path: "Tests/MutationCorpus", swiftSettings: strict),
+        .target(name: "MutationCorpus", dependencies: ["TestSupport"], path: "Tests/MutationCorpus", swiftSettings: strict),
+        // What several test targets share: the golden folder (ENAT_GOLDEN_DIR), a loopback socket, `blocking`, SplitMix64.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
 
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: strict),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "MutationCorpus"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "MutationCorpus", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles", "MutationCorpus"], exclude: ["Fixtures"],
+            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles", "MutationCorpus", "TestSupport"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "LockedValueTests", dependencies: ["LockedValue"], swiftSettings: strict),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue"], swiftSettings: strict),
-        .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "MutationCorpus"], swiftSettings: strict),
+            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "MutationCorpus", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
-        .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors"], swiftSettings: strict),
+        .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "TestSupport"], swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
-        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tensors"], swiftSettings: strict),
     ]
 )

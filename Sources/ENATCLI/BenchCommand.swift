@@ -1,4 +1,5 @@
 import ArgumentParser
+import Benchmarks
 import ENAT
 import Foundation
 import Imaging
@@ -59,8 +60,7 @@ struct BenchCommand: ParsableCommand {
         let config = bundle.transformer
         BLAS.setThreads(threads)
         print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); bf16 kernel: \(BF16Kernel.best.map { "\($0)" } ?? "none")")
-        // The transformer and the VQGAN of the model's shape, random weights (same values as
-        // SamplerBenchmark.randomModel: seed 1), once per precision.
+        // The transformer and the VQGAN of the model's shape, random weights (seed 1), once per precision.
         var models: [(precision: ComputePrecision, model: LoadedModel)] = []
         for precision in precisions {
             let loadStart = Date()
@@ -108,7 +108,7 @@ struct BenchCommand: ParsableCommand {
             try loaded.preparePreviews()
             print(String(
                 format: "mosaic colour table (%d codes decoded once): %.2f s", config.codebookSize, Date().timeIntervalSince(tableStart)))
-            let result = try MosaicRenderer.benchmark(
+            let result = try MosaicBenchmark.run(
                 outputSize: loaded.imageSize, gridSide: config.latentSize, codebookSize: config.codebookSize, frames: mosaicFrames)
             print("mosaic preview frame, \(loaded.imageSize) px (\(config.latentSize)x\(config.latentSize) tokens): \(result)")
         }

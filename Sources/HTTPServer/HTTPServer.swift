@@ -1,4 +1,5 @@
 import Dispatch
+import DurationSeconds
 import Glibc
 import LockedValue
 
@@ -291,7 +292,7 @@ final class ServerCore: Sendable {
                 return
             }
             let remaining = ContinuousClock.now.duration(to: deadline)
-            let seconds = max(0, Double(remaining.components.seconds) + Double(remaining.components.attoseconds) / 1e18)
+            let seconds = max(0, remaining.inSeconds)
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
                 let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
                 waiter?.resume()

@@ -1,3 +1,4 @@
+import DurationSeconds
 import HTTPServer
 
 /// An error answered to a client: an HTTP status and OpenAI's error object
@@ -46,7 +47,7 @@ public struct APIError: Error, Sendable, Equatable {
     /// 503 for a full queue: a capacity problem the client should retry, with both OpenAI's
     /// `retry-after-ms` and the standard `Retry-After` (whole seconds, rounded up).
     public static func queueFull(retryAfter: Duration) -> APIError {
-        let milliseconds = max(1, Int((retryAfter.seconds * 1000).rounded(.up)))
+        let milliseconds = max(1, Int((retryAfter.inSeconds * 1000).rounded(.up)))
         let seconds = max(1, (milliseconds + 999) / 1000)
         return APIError(
             status: .serviceUnavailable, message: "The generation queue is full; retry in \(seconds) s.",
@@ -95,11 +96,4 @@ struct ErrorBody: Encodable, Sendable {
     }
 
     var error: Detail
-}
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
 }

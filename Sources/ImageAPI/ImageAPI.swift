@@ -1,3 +1,4 @@
+import DurationSeconds
 import Foundation
 import HTTPServer
 import LockedValue
@@ -90,7 +91,7 @@ public final class ImageAPI: Sendable {
         let code = answered.status.code
         if code == 400, Self.generationRoutes.contains(route) { metrics.recordInvalidSubmission() }
         let finish: @Sendable () -> Void = { [self, route, failure] in
-            let seconds = (ContinuousClock.now - start).seconds
+            let seconds = (ContinuousClock.now - start).inSeconds
             metrics.record(route: route, code: code, seconds: seconds)
             var fields: [String: LogValue] = [
                 "request_id": .string(context.requestID), "method": .string(request.method.rawValue),

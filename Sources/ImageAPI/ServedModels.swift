@@ -1,3 +1,4 @@
+import DurationSeconds
 import Foundation
 import ModelBundle
 import Tensors
@@ -42,7 +43,7 @@ public enum ServedModels {
             }
             logger.info("model loaded", [
                 "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
-                "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).seconds),
+                "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).inSeconds),
                 "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
                 "kernel": .string(model.computeKernel),
             ])

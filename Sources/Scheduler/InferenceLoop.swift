@@ -1,3 +1,4 @@
+import DurationSeconds
 import ENAT
 import ModelBundle
 import Tensors

@@ -1,3 +1,4 @@
+import DurationSeconds
 import Foundation
 import ModelBundle
 

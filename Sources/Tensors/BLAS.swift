@@ -17,7 +17,7 @@ public enum BLAS {
     }
 
     /// `C[m,n] = alpha * op(A) * op(B) + beta * C`, row-major with leading dimensions.
-    /// `weightB`: B is a model weight that outlives the call (what `GEMMTrace` replays in place).
+    /// `weightB`: B is a model weight that outlives the call (what `gemmObserver` is told).
     @inline(__always)
     public static func gemm(
         transposeA: Bool = false, transposeB: Bool = false,
@@ -30,8 +30,8 @@ public enum BLAS {
         weightB: Bool = false
     ) {
         guard m > 0, n > 0 else { return }
-        if GEMMTrace.active != nil, k > 0 {
-            GEMMTrace.note(.init(
+        if let gemmObserver, k > 0 {
+            gemmObserver(GEMMCall(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
                 alpha: alpha, beta: beta, a: UInt(bitPattern: a), b: UInt(bitPattern: b), c: UInt(bitPattern: c),
                 weightB: weightB))

@@ -3,7 +3,8 @@ import XCTest
 
 final class CLIPTokenizerTests: XCTestCase {
     func tokenizer() throws -> CLIPTokenizer {
-        try XCTUnwrap(SharedVocabulary.tokenizer.value, "needs \(GoldenPaths.vocabulary)")
+        let path = try GoldenPaths.vocabulary  // skips the test when the golden folder lacks it
+        return try XCTUnwrap(SharedVocabulary.tokenizer.value, "cannot read \(path)")
     }
 
     /// Exact ids for the official file's captions (HTML, accents, curly quotes, emoji, digits,

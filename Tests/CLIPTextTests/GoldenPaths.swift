@@ -1,17 +1,14 @@
 import CLIPText
 import Foundation
 import ModelFiles
+import TestSupport
 
-/// `../shared/golden/` beside the project root, as CI lays it out, and this target's fixtures.
+/// The golden files this target reads (from the shared golden folder) and its own fixtures.
 enum GoldenPaths {
-    static let root: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let directory = root.deletingLastPathComponent().appendingPathComponent("shared/golden")
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    static func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
-    static var vocabulary: String { file("clip_bpe_simple_vocab_16e6.txt.gz") }
-    static var sharedCLIP: String { file("clip_text_tiny.safetensors") }
+    static var vocabulary: String { get throws { try GoldenFolder.file("clip_bpe_simple_vocab_16e6.txt.gz") } }
+    static var sharedCLIP: String { get throws { try GoldenFolder.file("clip_text_tiny.safetensors") } }
     /// Unseen files written by tools/golden/clip_reference.py.
     static var unseenCLIP: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? [])

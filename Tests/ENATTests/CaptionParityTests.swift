@@ -2,6 +2,7 @@ import ENAT
 import Foundation
 import GoldenCheck
 import ModelFiles
+import TestSupport
 import XCTest
 
 /// The caption-conditioned ENAT against the PyTorch module that trains it
@@ -9,7 +10,7 @@ import XCTest
 final class CaptionParityTests: XCTestCase {
     static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Fixtures/caption_enat_tiny.safetensors").path
-    static let vocabulary = GoldenPaths.file("clip_bpe_simple_vocab_16e6.txt.gz")
+    static var vocabulary: String { get throws { try GoldenFolder.file("clip_bpe_simple_vocab_16e6.txt.gz") } }
 
     /// The whole chain: the captions' ids, the CLIP text tower, then full, prev and reuse.
     func testCaptionModelMatchesPyTorch() throws {

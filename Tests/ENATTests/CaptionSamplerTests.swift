@@ -2,6 +2,7 @@ import ENAT
 import Foundation
 import GoldenCheck
 import ModelFiles
+import TestSupport
 import XCTest
 
 /// Caption runs in the sampler: conditions per stream, the shared first unconditional step,
@@ -78,7 +79,7 @@ final class CaptionSamplerTests: XCTestCase {
         let state = StreamState(tokenCount: model.config.tokenCount, hiddenSize: model.config.hiddenSize)
         XCTAssertThrowsError(try model.sampler.transformer.forward([ForwardItem(ids: blank, label: 0, state: state, logits: .none)]))
 
-        let file = try GoldenFile(path: GoldenPaths.file("enat_tiny.safetensors"))
+        let file = try GoldenFile(path: GoldenFolder.file("enat_tiny.safetensors"))
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: file.metadataJSON("config"))
         let classModel = ENATTransformer(weights: try ENATWeights(config: config, archive: file.archive.scoped("weights.")))
         XCTAssertFalse(classModel.weights.isCaptionModel)

@@ -1,14 +1,15 @@
 import ENAT
 import GoldenCheck
 import ModelFiles
+import TestSupport
 import XCTest
 
 /// Samples at different steps, with and without reuse state, batched together must each give
 /// what they give alone.
 final class RaggedBatchTests: XCTestCase {
     func testMixedStepsAndReuseInOneBatchMatchRunningAlone() throws {
-        let file = try GoldenFile(path: GoldenPaths.file("enat_tiny.safetensors"))
-        let trajectory = try GoldenFile(path: GoldenPaths.file("enat_tiny_trajectory.safetensors"))
+        let file = try GoldenFile(path: GoldenFolder.file("enat_tiny.safetensors"))
+        let trajectory = try GoldenFile(path: GoldenFolder.file("enat_tiny_trajectory.safetensors"))
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: file.metadataJSON("config"))
         let weights = try ENATWeights(config: config, archive: file.archive.scoped("weights."))
         let model = ENATTransformer(weights: weights)
@@ -56,7 +57,7 @@ final class RaggedBatchTests: XCTestCase {
     }
 
     func testReuseRejectsRemaskingARevealedPosition() throws {
-        let file = try GoldenFile(path: GoldenPaths.file("enat_tiny.safetensors"))
+        let file = try GoldenFile(path: GoldenFolder.file("enat_tiny.safetensors"))
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: file.metadataJSON("config"))
         let model = ENATTransformer(weights: try ENATWeights(config: config, archive: file.archive.scoped("weights.")))
         let state = StreamState(tokenCount: config.tokenCount, hiddenSize: config.hiddenSize)

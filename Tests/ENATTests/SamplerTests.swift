@@ -1,6 +1,7 @@
 import ENAT
 import GoldenCheck
 import ModelFiles
+import TestSupport
 import XCTest
 
 final class SamplerTests: XCTestCase {
@@ -8,7 +9,7 @@ final class SamplerTests: XCTestCase {
 
     /// The golden folder's tiny ENAT (random weights of the official code).
     static func tinySampler() throws -> ENATSampler {
-        let file = try GoldenFile(path: GoldenPaths.file("enat_tiny.safetensors"))
+        let file = try GoldenFile(path: GoldenFolder.file("enat_tiny.safetensors"))
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: file.metadataJSON("config"))
         return ENATSampler(transformer: ENATTransformer(weights: try ENATWeights(config: config, archive: file.archive.scoped("weights."))))
     }

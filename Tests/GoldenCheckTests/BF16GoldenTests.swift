@@ -1,6 +1,7 @@
 import Foundation
 import GoldenCheck
 import Tensors
+import TestSupport
 import XCTest
 
 /// Every golden file with the bf16 engine: each expected tensor within 2% of its range (the
@@ -9,11 +10,9 @@ import XCTest
 /// to float32 would show).
 final class BF16GoldenTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let shared = root.deletingLastPathComponent().appendingPathComponent("shared/golden")
-    static let vocabulary = shared.appendingPathComponent("clip_bpe_simple_vocab_16e6.txt.gz").path
 
-    var files: [String] {
-        ["enat_tiny.safetensors", "enat_tiny_trajectory.safetensors", "clip_text_tiny.safetensors", "vqgan_tiny.safetensors"].map { Self.shared.appendingPathComponent($0).path }
+    func files() throws -> [String] {
+        try ["enat_tiny.safetensors", "enat_tiny_trajectory.safetensors", "clip_text_tiny.safetensors", "vqgan_tiny.safetensors"].map { try GoldenFolder.file($0) }
             + [
                 "GoldenCheckTests/Fixtures/enat_lat4_d32_h8_e1d1.safetensors", "GoldenCheckTests/Fixtures/enat_lat8_d48_h3_e3d2_trajectory.safetensors",
                 "CLIPTextTests/Fixtures/clip_text_d24_h3_l1_gelu.safetensors", "ENATTests/Fixtures/caption_enat_tiny.safetensors",
@@ -22,8 +21,9 @@ final class BF16GoldenTests: XCTestCase {
 
     func testEveryGoldenFileWithinTwoPercentOfItsRange() throws {
         try XCTSkipIf(BF16Kernel.best == nil, "this CPU has no bf16 kernel (needs AVX2 + FMA)")
-        for path in files {
-            let bf16 = try GoldenCheck.run(path: path, vocabulary: Self.vocabulary, precision: .bf16)
+        let vocabulary = try GoldenFolder.file("clip_bpe_simple_vocab_16e6.txt.gz")
+        for path in try files() {
+            let bf16 = try GoldenCheck.run(path: path, vocabulary: vocabulary, precision: .bf16)
             print(bf16.text, terminator: "")
             XCTAssertTrue(bf16.passed, bf16.text)
             // The model outputs (not the exact ids or the sampler's scalars) differ as bf16 does.

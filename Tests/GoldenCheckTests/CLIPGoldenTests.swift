@@ -1,13 +1,12 @@
 import Foundation
 import GoldenCheck
+import TestSupport
 import XCTest
 
 /// `enat golden` on CLIP text files: the shared one (vocabulary beside it) and the unseen
 /// fixtures of tools/golden/clip_reference.py (vocabulary given explicitly).
 final class CLIPGoldenTests: XCTestCase {
-    static let shared = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/golden")
-    static let vocabulary = shared.appendingPathComponent("clip_bpe_simple_vocab_16e6.txt.gz").path
+    static var vocabulary: String { get throws { try GoldenFolder.file("clip_bpe_simple_vocab_16e6.txt.gz") } }
     static let unseen = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("CLIPTextTests/Fixtures")
 
@@ -20,15 +19,16 @@ final class CLIPGoldenTests: XCTestCase {
     }
 
     func testSharedFileWithTheVocabularyBesideIt() throws {
-        try check(Self.shared.appendingPathComponent("clip_text_tiny.safetensors").path, vocabulary: nil)
+        try check(GoldenFolder.file("clip_text_tiny.safetensors"), vocabulary: nil)
     }
 
     func testUnseenFixtures() throws {
+        let vocabulary = try Self.vocabulary
         let names = try FileManager.default.contentsOfDirectory(atPath: Self.unseen.path).filter { $0.hasSuffix(".safetensors") }.sorted()
         XCTAssertEqual(names.count, 2)
         for name in names {
             let path = Self.unseen.appendingPathComponent(name).path
-            try check(path, vocabulary: Self.vocabulary)
+            try check(path, vocabulary: vocabulary)
             // Without a vocabulary the ids cannot be checked, and the checker says how to give one.
             XCTAssertThrowsError(try GoldenCheck.run(path: path)) { error in
                 XCTAssertTrue("\(error)".contains("--vocabulary"), "\(error)")

@@ -2,6 +2,7 @@ import Foundation
 import GoldenCheck
 import ModelFiles
 import MutationCorpus
+import TestSupport
 import XCTest
 
 /// The mutation corpus of issue #16: seeded mutations of the committed golden fixtures
@@ -12,8 +13,7 @@ import XCTest
 final class MutatedGoldenTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     static let fixtures = root.appendingPathComponent("GoldenCheckTests/Fixtures")
-    static let vocabulary = root.deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("shared/golden/clip_bpe_simple_vocab_16e6.txt.gz").path
+    static var vocabulary: String { get throws { try GoldenFolder.file("clip_bpe_simple_vocab_16e6.txt.gz") } }
 
     struct Outcomes {
         var errors = 0
@@ -78,17 +78,17 @@ final class MutatedGoldenTests: XCTestCase {
     }
 
     func testCLIPTextMutants() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.vocabulary), "needs ../shared/golden")
+        let vocabulary = try Self.vocabulary
         _ = try runCorpus(
             fixture: Self.root.appendingPathComponent("CLIPTextTests/Fixtures/clip_text_d16_h2_l3_quickgelu.safetensors"), seed: 4,
-            vocabulary: Self.vocabulary, perKind: 4)
+            vocabulary: vocabulary, perKind: 4)
     }
 
     func testCaptionENATMutants() throws {
-        try XCTSkipUnless(FileManager.default.fileExists(atPath: Self.vocabulary), "needs ../shared/golden")
+        let vocabulary = try Self.vocabulary
         _ = try runCorpus(
             fixture: Self.root.appendingPathComponent("ENATTests/Fixtures/caption_enat_tiny.safetensors"), seed: 5,
-            vocabulary: Self.vocabulary, perKind: 4)
+            vocabulary: vocabulary, perKind: 4)
     }
 
     /// `enat golden FILE --weights CHECKPOINT` with a damaged checkpoint (checksums unchecked,

@@ -62,7 +62,7 @@ final class LiveMalformedRequestTests: XCTestCase {
 
     func testRandomGarbageAndResetsDoNotHurtTheServer() throws {
         let (server, port) = try startServer()
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         for round in 0..<30 {
             let client = try TestClient(port: port)
             let garbage = (0..<Int.random(in: 1...2000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -1,19 +1,6 @@
 import XCTest
 @testable import HTTPServer
 
-/// A deterministic generator (SplitMix64), so "random" splits are the same on every run.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The outcome of feeding a parser: its events (adjacent body pieces merged, since how a body is
 /// cut depends on the split) and the error it ended with, if any.
 struct ParseOutcome: Equatable {
@@ -66,7 +53,7 @@ enum ParserVerifier {
         let whole = parse(input, splits: [], limits: limits)
         let byteByByte = parse(input, splits: Array(0..<input.count), limits: limits)
         XCTAssertEqual(byteByByte, whole, "byte-by-byte differs from all-at-once", file: file, line: line)
-        var generator = SeededGenerator(seed: UInt64(input.count) &* 31 &+ 7)
+        var generator = SplitMix64(seed: UInt64(input.count) &* 31 &+ 7)
         for _ in 0..<randomRuns {
             let count = Int.random(in: 1...max(1, min(12, input.count)), using: &generator)
             let splits = (0..<count).map { _ in Int.random(in: 0...input.count, using: &generator) }

@@ -1,14 +1,15 @@
 import ENAT
 import Foundation
 import ModelFiles
+import TestSupport
 import VQGAN
 import XCTest
 
 @testable import ModelBundle
 
 final class BundleConverterTests: XCTestCase {
-    private let transformerGolden = GoldenPaths.file("enat_tiny.safetensors")
-    private let vqganGolden = GoldenPaths.file("vqgan_tiny.safetensors")
+    private var transformerGolden: String { get throws { try GoldenFolder.file("enat_tiny.safetensors") } }
+    private var vqganGolden: String { get throws { try GoldenFolder.file("vqgan_tiny.safetensors") } }
 
     /// The golden tiny transformer and VQGAN become a 256 px bundle; generating from it twice
     /// gives the same bytes, and its tokens are the sampler's on the golden weights.

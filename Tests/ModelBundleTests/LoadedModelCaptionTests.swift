@@ -1,6 +1,7 @@
 import ENAT
 import Foundation
 import ModelFiles
+import TestSupport
 import XCTest
 
 @testable import ModelBundle
@@ -57,7 +58,7 @@ final class LoadedModelCaptionTests: XCTestCase {
     /// the PyTorch text states.
     func testCaptionBundleFromDiskMatchesPyTorchTextStates() throws {
         let golden = try SafeTensorsFile(path: Self.captionGolden)
-        let vocabulary = GoldenPaths.file("clip_bpe_simple_vocab_16e6.txt.gz")
+        let vocabulary = try GoldenFolder.file("clip_bpe_simple_vocab_16e6.txt.gz")
         let config = try JSONDecoder().decode(ENATConfiguration.self, from: Data(golden.metadata["config", default: ""].utf8))
         struct Section: Decodable { let text_encoder: TextEncoderConfiguration }
         let text = try JSONDecoder().decode(Section.self, from: Data(golden.metadata["config", default: ""].utf8)).text_encoder

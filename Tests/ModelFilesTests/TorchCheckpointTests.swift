@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import ModelFiles
@@ -33,19 +34,6 @@ enum TorchCheckpointFixtures {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(Expectation.self, from: Data(contentsOf: url(name)))
-    }
-}
-
-/// SplitMix64: a fixed-seed generator for the fuzz loops.
-struct TorchFuzzRNG: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
@@ -327,7 +315,7 @@ final class TorchCheckpointTests: XCTestCase {
 
     func testRandomByteFlipsNeverCrash() throws {
         let bytes = try TorchCheckpointFixtures.bytes("torch_plain_state_dict.pt")
-        var rng = TorchFuzzRNG(seed: 2024)
+        var rng = SplitMix64(seed: 2024)
         var loaded = 0
         for _ in 0..<2000 {
             var mutated = bytes
@@ -350,7 +338,7 @@ final class TorchCheckpointTests: XCTestCase {
         for fixture in ["torch_plain_state_dict.pt", "torch_lightning.ckpt"] {
             let records = try ZipTestBuilder.records(of: try TorchCheckpointFixtures.bytes(fixture))
             let pickleIndex = try XCTUnwrap(records.firstIndex { $0.name.hasSuffix("/data.pkl") })
-            var rng = TorchFuzzRNG(seed: 7)
+            var rng = SplitMix64(seed: 7)
             var outcomes = (loaded: 0, failed: 0)
             for _ in 0..<1000 {
                 var mutated = records

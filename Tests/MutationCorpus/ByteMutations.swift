@@ -1,9 +1,11 @@
+import TestSupport
+
 /// Mutations that know nothing of the format: cut files and flipped bits.
 public enum ByteMutations {
     /// The file cut at fixed places (empty, inside the first bytes, the middle, one byte short)
     /// and at `random` seeded places; `marks` adds format-specific places (end of a header).
     public static func truncated(_ bytes: [UInt8], marks: [Int] = [], random: Int = 4, seed: UInt64) -> [Mutant] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var lengths = [0, 1, 4, 7, 8, 16, bytes.count / 2, bytes.count - 1] + marks.flatMap { [$0 - 1, $0, $0 + 1] }
         if bytes.count > 1 { lengths += (0..<random).map { _ in Int.random(in: 0..<bytes.count, using: &generator) } }
         return Set(lengths.filter { $0 >= 0 && $0 < bytes.count }).sorted().map {
@@ -15,7 +17,7 @@ public enum ByteMutations {
     public static func bitFlipped(_ bytes: [UInt8], in range: Range<Int>? = nil, count: Int, flips: Int, seed: UInt64) -> [Mutant] {
         let range = range ?? 0..<bytes.count
         guard !range.isEmpty else { return [] }
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return (0..<count).map { copy in
             var mutated = bytes
             var positions: [String] = []
@@ -32,7 +34,7 @@ public enum ByteMutations {
     /// lengths in binary formats) or zeros.
     public static func overwritten(_ bytes: [UInt8], count: Int, seed: UInt64) -> [Mutant] {
         guard bytes.count >= 8 else { return [] }
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         return (0..<count).map { copy in
             var mutated = bytes
             let at = Int.random(in: 0...(bytes.count - 8), using: &generator)

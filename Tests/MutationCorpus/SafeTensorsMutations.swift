@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A safetensors file taken apart (`[u64 header length][JSON header][data]`) so that mutations
 /// can change one tensor's shape, dtype or bytes, or one metadata value, and write it back.
@@ -66,7 +67,7 @@ public enum SafeTensorsMutations {
 
     /// Tensors to mutate: every one outside `weights.*` (a sample of `sample` if more), plus
     /// a few weights.
-    static func chosen(_ image: SafeTensorsImage, sample: Int, generator: inout SeededGenerator) -> [String] {
+    static func chosen(_ image: SafeTensorsImage, sample: Int, generator: inout SplitMix64) -> [String] {
         let names = image.tensors.map(\.name)
         var cases = names.filter { !$0.hasPrefix("weights.") }
         if cases.count > sample {
@@ -81,7 +82,7 @@ public enum SafeTensorsMutations {
     /// `sample` tensors and `metadataSample` hostile values per metadata key are mutated.
     public static func mutants(of bytes: [UInt8], seed: UInt64, sample: Int = 12, metadataSample: Int = 40) -> [Mutant] {
         guard let image = SafeTensorsImage(bytes) else { return [] }
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var result = ByteMutations.truncated(bytes, marks: [image.headerEnd], seed: seed)
         result += ByteMutations.bitFlipped(bytes, in: 0..<8, count: 3, flips: 1, seed: seed &+ 1)
         result += ByteMutations.bitFlipped(bytes, in: 8..<image.headerEnd, count: 8, flips: 2, seed: seed &+ 2)

@@ -1,24 +1,13 @@
 import Foundation
 import ModelFiles
+import TestSupport
 import XCTest
 
 import VQGAN
 
 enum Golden {
-    /// `../shared/golden/` beside the project root (this file is Tests/VQGANTests/...).
-    static var directory: URL {
-        URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/golden", isDirectory: true)
-    }
-
     static func vqganTiny() throws -> SafeTensorsFile {
-        let path = directory.appendingPathComponent("vqgan_tiny.safetensors").path
-        guard FileManager.default.fileExists(atPath: path) else {
-            XCTFail("golden file missing at \(path)")
-            throw CocoaError(.fileNoSuchFile)
-        }
-        return try SafeTensorsFile(path: path)
+        try SafeTensorsFile(path: try GoldenFolder.file("vqgan_tiny.safetensors"))
     }
 
     static func configuration(_ file: SafeTensorsFile) throws -> VQGANConfiguration {

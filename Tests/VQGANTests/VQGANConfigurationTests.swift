@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 import VQGAN
@@ -36,7 +37,7 @@ final class VQGANConfigurationTests: XCTestCase {
     }
 
     func testParameterNamesMatchReleasedCheckpoint() throws {
-        let url = Golden.directory.appendingPathComponent("checkpoint_keys.json")
+        let url = URL(fileURLWithPath: try GoldenFolder.file("checkpoint_keys.json"))
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
         let keys = try XCTUnwrap(object?["vqgan_f16_1024"] as? [String: [Int]])
         let released = keys.filter { $0.key.hasPrefix("decoder.") || $0.key.hasPrefix("quantize.") }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 @testable import HTTPServer
 
@@ -17,86 +18,39 @@ struct TestResponse {
 /// parses responses strictly, so it can check framing the server produces. Every read has a
 /// deadline; nothing waits forever.
 final class TestClient {
-    let fd: Int32
+    private let socket: LoopbackSocket
     private var buffer: [UInt8] = []
     private(set) var sawEOF = false
+
+    var fd: Int32 { socket.fd }
 
     /// Connects to 127.0.0.1:`port`. `receiveBuffer` shrinks SO_RCVBUF (set before connecting so the window stays small).
     /// `source` binds the client's end to another loopback address (all of 127/8 is loopback), so
     /// tests can play several client addresses.
     init(port: Int, receiveBuffer: Int? = nil, source: String? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SocketError.current("socket") }
-        if let receiveBuffer {
-            var size = Int32(receiveBuffer)
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        if let source {
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr(source)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            if bound != 0 {
-                let error = SocketError.current("bind")
-                Glibc.close(fd)
-                throw error
-            }
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if result != 0 {
-            let error = SocketError.current("connect")
-            Glibc.close(fd)
-            throw error
-        }
+        socket = try LoopbackSocket(port: port, receiveBuffer: receiveBuffer, source: source)
     }
-
-    deinit { Glibc.close(fd) }
 
     @discardableResult
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Writes everything (blocking); false if the connection failed.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool { Self.send(bytes, to: fd) }
+    func send(_ bytes: [UInt8]) -> Bool { socket.send(bytes) }
 
     /// Blocking write of everything to `fd`; usable from another thread (it touches no client state).
     @discardableResult
-    static func send(_ bytes: [UInt8], to fd: Int32) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += count
-        }
-        return true
-    }
+    static func send(_ bytes: [UInt8], to fd: Int32) -> Bool { LoopbackSocket.send(bytes, to: fd) }
 
     /// Reads more into the buffer; false on EOF, error or when `deadline` passes.
     private func fill(until deadline: Date) -> Bool {
         if sawEOF { return false }
-        let remaining = deadline.timeIntervalSinceNow
-        guard remaining > 0 else { return false }
-        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        let ready = poll(&descriptor, 1, Int32(max(1, remaining * 1000)))
-        guard ready > 0 else { return false }
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        let count = recv(fd, &chunk, chunk.count, 0)
-        if count <= 0 {
+        guard let chunk = socket.receive(until: deadline) else { return false }
+        if chunk.isEmpty {
             sawEOF = true
             return false
         }
-        buffer += chunk[0..<count]
+        buffer += chunk
         return true
     }
 

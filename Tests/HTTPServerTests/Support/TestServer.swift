@@ -3,6 +3,9 @@ import Foundation
 import XCTest
 @testable import HTTPServer
 
+// The shared test support (blocking, LoopbackSocket, SplitMix64) for every file of this target.
+@_exported import TestSupport
+
 /// Starts servers on 127.0.0.1 with a kernel-picked port and shuts them down after each test.
 extension XCTestCase {
     func startServer(
@@ -46,16 +49,6 @@ extension XCTestCase {
         }
         return condition()
     }
-}
-
-/// Runs async work from a synchronous test (on the main thread, never on the cooperative pool).
-func blocking(_ work: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        await work()
-        done.signal()
-    }
-    done.wait()
 }
 
 enum TestHandlers {

@@ -6,6 +6,9 @@ import Scheduler
 import XCTest
 @testable import ImageAPI
 
+// The shared test support (blocking, LoopbackSocket) for every file of this target.
+@_exported import TestSupport
+
 /// A real scheduler and the API on a loopback HTTPServer, shut down after the test.
 struct LiveServer {
     let api: ImageAPI
@@ -38,16 +41,6 @@ extension XCTestCase {
     }
 }
 
-/// Runs async work from a synchronous test.
-func blocking(_ work: @escaping @Sendable () async -> Void) {
-    let done = DispatchSemaphore(value: 0)
-    Task {
-        await work()
-        done.signal()
-    }
-    done.wait()
-}
-
 /// A response read off the wire.
 struct WireResponse {
     var status: Int
@@ -75,41 +68,25 @@ struct WireResponse {
 /// A blocking raw-socket HTTP/1.1 client: one request per connection (`Connection: close`),
 /// reads to EOF, de-chunks. Reads have a deadline.
 final class WireClient {
-    let fd: Int32
+    private let socket: LoopbackSocket
+
+    var fd: Int32 { socket.fd }
 
     init(port: Int) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
-            close(fd)
-            throw NSError(domain: "connect", code: Int(errno))
-        }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        socket = try LoopbackSocket(port: port)
     }
-
-    deinit { close(fd) }
 
     func send(_ method: String, _ target: String, headers: [(String, String)] = [], body: String? = nil) {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         if let body { text += "Content-Length: \(body.utf8.count)\r\n" }
         text += "\r\n" + (body ?? "")
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        socket.send(Array(text.utf8))
     }
 
-    /// Reads at most `count` bytes (blocking up to the timeout); empty at EOF or timeout.
+    /// Reads at most `count` bytes (waiting up to 30 s); empty at EOF or timeout.
     func read(max count: Int = 65536) -> [UInt8] {
-        var buffer = [UInt8](repeating: 0, count: count)
-        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, count, 0) }
-        return n > 0 ? Array(buffer[0..<n]) : []
+        socket.receive(until: Date().addingTimeInterval(30), maximum: count) ?? []
     }
 
     /// Reads until `marker` appears in what was read so far (or EOF); returns everything read.

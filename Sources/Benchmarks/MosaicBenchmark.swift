@@ -1,36 +1,40 @@
-/// Per-frame cost of mosaic previews, averaged over a simulated generation.
-public struct MosaicBenchmarkResult: Sendable, CustomStringConvertible {
-    public let frames: Int
-    /// Mean time to render one frame, milliseconds.
-    public let renderMilliseconds: Double
-    /// Mean time to PNG-encode one frame, milliseconds.
-    public let encodeMilliseconds: Double
-    /// Mean encoded frame size, bytes.
-    public let meanBytes: Int
+import DurationSeconds
+import Imaging
 
-    /// Render plus encode, milliseconds per frame.
-    public var frameMilliseconds: Double { renderMilliseconds + encodeMilliseconds }
+/// Times mosaic preview frames (render and PNG encode) of a simulated generation, for `enat bench`.
+public enum MosaicBenchmark {
+    /// Per-frame cost of mosaic previews, averaged over a simulated generation.
+    public struct Result: Sendable, CustomStringConvertible {
+        public let frames: Int
+        /// Mean time to render one frame, milliseconds.
+        public let renderMilliseconds: Double
+        /// Mean time to PNG-encode one frame, milliseconds.
+        public let encodeMilliseconds: Double
+        /// Mean encoded frame size, bytes.
+        public let meanBytes: Int
 
-    public var description: String {
-        // Microsecond resolution; integer formatting keeps Imaging free of libm and Foundation.
-        func format(_ value: Double) -> String {
-            let micros = Int(value * 1000 + 0.5)
-            let fraction = String(micros % 1000)
-            return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+        /// Render plus encode, milliseconds per frame.
+        public var frameMilliseconds: Double { renderMilliseconds + encodeMilliseconds }
+
+        public var description: String {
+            // Microsecond resolution, three decimals.
+            func format(_ value: Double) -> String {
+                let micros = Int(value * 1000 + 0.5)
+                let fraction = String(micros % 1000)
+                return "\(micros / 1000)." + String(repeating: "0", count: 3 - fraction.count) + fraction
+            }
+            return "\(frames) frames: render \(format(renderMilliseconds)) ms + encode "
+                + "\(format(encodeMilliseconds)) ms = \(format(frameMilliseconds)) ms/frame, \(meanBytes) bytes"
         }
-        return "\(frames) frames: render \(format(renderMilliseconds)) ms + encode "
-            + "\(format(encodeMilliseconds)) ms = \(format(frameMilliseconds)) ms/frame, \(meanBytes) bytes"
     }
-}
 
-extension MosaicRenderer {
     /// Times `frames` preview frames of a simulated generation: random codes revealed in a
     /// random order, more each frame, as the sampler does. Deterministic input, so runs are
     /// comparable. For the CLI; build in release mode for meaningful numbers.
-    public static func benchmark(
+    public static func run(
         outputSize: Int = 256, gridSide: Int = 16, codebookSize: Int = 1024, frames: Int = 200,
         compression: PNGCompression = MosaicRenderer.previewCompression
-    ) throws(PNGError) -> MosaicBenchmarkResult {
+    ) throws(PNGError) -> Result {
         precondition(frames > 0 && codebookSize > 0, "need at least one frame and one code")
         let renderer = MosaicRenderer(colors: .hashed(codebookSize: codebookSize),
                                       gridSide: gridSide, outputSize: outputSize)
@@ -61,12 +65,9 @@ extension MosaicRenderer {
             encodeTime += encodeEnd - encodeStart
             totalBytes += png.count
         }
-        func meanMilliseconds(_ duration: Duration) -> Double {
-            let (seconds, attoseconds) = duration.components
-            return (Double(seconds) * 1e3 + Double(attoseconds) * 1e-15) / Double(frames)
-        }
-        return MosaicBenchmarkResult(frames: frames, renderMilliseconds: meanMilliseconds(renderTime),
-                                     encodeMilliseconds: meanMilliseconds(encodeTime),
-                                     meanBytes: totalBytes / frames)
+        func meanMilliseconds(_ duration: Duration) -> Double { duration.inSeconds * 1e3 / Double(frames) }
+        return Result(
+            frames: frames, renderMilliseconds: meanMilliseconds(renderTime), encodeMilliseconds: meanMilliseconds(encodeTime),
+            meanBytes: totalBytes / frames)
     }
 }

@@ -6,15 +6,6 @@ import XCTest
 
 @testable import ModelBundle
 
-/// `../shared/golden/` beside the project root, as CI lays it out.
-enum GoldenPaths {
-    static let directory: URL = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/golden")
-
-    static func file(_ name: String) -> String { directory.appendingPathComponent(name).path }
-}
-
 /// Small bundles written to temporary folders.
 enum TestBundles {
     /// The smallest shapes that exercise every part: 4 x 4 tokens, 64 codes, 3 classes, 16 px.

@@ -1,4 +1,5 @@
-import COpenBLAS
+import DurationSeconds
+import Tensors
 
 /// The GEMM calls of a piece of work, recorded so that OpenBLAS alone can be timed on exactly
 /// those calls afterwards: the benchmark's "what would the GEMMs cost without the rest of the
@@ -9,42 +10,21 @@ import COpenBLAS
 /// buffer a scratch buffer of its own, so the replay streams the same weight bytes through the
 /// same kernels with the same shapes, leading dimensions, transposes and thread count.
 public final class GEMMTrace: @unchecked Sendable {
-    public struct Call: Sendable {
-        public let transposeA: Bool, transposeB: Bool
-        public let m: Int, n: Int, k: Int
-        public let lda: Int, ldb: Int, ldc: Int
-        public let alpha: Float, beta: Float
-        public let a: UInt, b: UInt, c: UInt
-        /// B is a model weight (a linear layer or the tied output embedding).
-        public let weightB: Bool
-
-        /// Elements of A, B and C the call touches, counted from their base pointers.
-        var extents: (a: Int, b: Int, c: Int) {
-            let a = transposeA ? (k - 1) * lda + m : (m - 1) * lda + k
-            let b = transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n
-            return (a, b, (m - 1) * ldc + n)
-        }
-    }
+    public typealias Call = BLAS.GEMMCall
 
     public private(set) var calls: [Call] = []
 
-    /// Set only by `record`; read by every `BLAS.gemm` (one load and a nil check when unset).
-    nonisolated(unsafe) static var active: GEMMTrace?
-
     private init() { calls.reserveCapacity(1 << 16) }
 
-    /// Runs `body` and returns what it returned with every GEMM call made while it ran. The
-    /// trace is not locked: no other thread may call BLAS meanwhile (in the engine only the
-    /// inference thread does), and calls may not nest. For benchmarks only.
+    /// Runs `body` and returns what it returned with every GEMM call made while it ran (through
+    /// `BLAS.gemmObserver`, set only meanwhile). The trace is not locked: no other thread may call
+    /// BLAS meanwhile (in the engine only the inference thread does), and calls may not nest.
     public static func record<T>(_ body: () throws -> T) rethrows -> (T, GEMMTrace) {
         let trace = GEMMTrace()
-        active = trace
-        defer { active = nil }
+        BLAS.gemmObserver = { trace.calls.append($0) }
+        defer { BLAS.gemmObserver = nil }
         return (try body(), trace)
     }
-
-    @inline(__always)
-    static func note(_ call: Call) { active?.calls.append(call) }
 
     /// Calls whose B is a model weight: the linear layers and the output head.
     public var linearLayerCalls: [Call] { calls.filter(\.weightB) }
@@ -64,13 +44,11 @@ public final class GEMMTrace: @unchecked Sendable {
         for _ in 0..<max(1, repetitions) {
             let start = ContinuousClock.now
             for (call, a, b, c) in resolved {
-                cblas_sgemm(
-                    CblasRowMajor, call.transposeA ? CblasTrans : CblasNoTrans, call.transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(call.m), Int32(call.n), Int32(call.k), call.alpha, a, Int32(call.lda), b, Int32(call.ldb),
-                    call.beta, c, Int32(call.ldc))
+                BLAS.gemm(
+                    transposeA: call.transposeA, transposeB: call.transposeB, m: call.m, n: call.n, k: call.k, alpha: call.alpha,
+                    a: a, lda: call.lda, b: b, ldb: call.ldb, beta: call.beta, c: c, ldc: call.ldc)
             }
-            let elapsed = (ContinuousClock.now - start).components
-            best = min(best, Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+            best = min(best, (ContinuousClock.now - start).inSeconds)
         }
         return best
     }
@@ -122,5 +100,14 @@ public final class GEMMTrace: @unchecked Sendable {
         }
 
         func release() { for region in regions { region.memory.deallocate() } }
+    }
+}
+
+extension BLAS.GEMMCall {
+    /// Elements of A, B and C the call touches, counted from their base pointers.
+    fileprivate var extents: (a: Int, b: Int, c: Int) {
+        let a = transposeA ? (k - 1) * lda + m : (m - 1) * lda + k
+        let b = transposeB ? (n - 1) * ldb + k : (k - 1) * ldb + n
+        return (a, b, (m - 1) * ldc + n)
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
-import ModelFiles
+import DurationSeconds
+import ENAT
 import Tensors
 
 /// Times the whole sampler on a model of a real shape, as `enat bench` reports it.
@@ -15,12 +15,6 @@ public enum SamplerBenchmark {
         public let linearGEMMSecondsPerImage: Double?
         public let allGEMMSecondsPerImage: Double?
         public var gflops: Double { operationsPerImage / secondsPerImage / 1e9 }
-    }
-
-    /// A transformer of `config`'s shape with random weights.
-    public static func randomModel(_ config: ENATConfiguration, seed: UInt64 = 1, precision: ComputePrecision = .fp32) throws -> ENATSampler {
-        let archive = RandomArchive(shapes: ENATWeights.expectedKeys(config), seed: seed)
-        return ENATSampler(transformer: ENATTransformer(weights: try ENATWeights(config: config, archive: archive, precision: precision)))
     }
 
     /// Samples `batch` images together, `repetitions` times, with labels not seen before so that
@@ -64,8 +58,4 @@ public enum SamplerBenchmark {
             batch: batch, secondsPerImage: best.engine / images, operationsPerImage: operations / images,
             linearGEMMSecondsPerImage: replay ? best.linear / images : nil, allGEMMSecondsPerImage: replay ? best.all / images : nil)
     }
-}
-
-extension Duration {
-    fileprivate var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,8 +1,7 @@
+import Benchmarks
 import Foundation
 import Tensors
 import XCTest
-
-import VQGAN
 
 /// Prints decoder timings at the released shape; runs only with `VQGAN_BENCHMARK=1`
 /// (meant for `swift test -c release --filter VQGANBenchmarkTests`). Asserts nothing on time.
