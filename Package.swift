@@ -101,6 +101,10 @@ let package = Package(
         .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "TestSupport"], swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
+        // The CLI's tests, and the walk of each sampler setting through the API, the CLI and bundles.
+        .testTarget(
+            name: "ENATCLITests", dependencies: ["ENATCLI", "ImageAPI", "Scheduler", "ModelBundle", "ENAT", "HTTPServer", "VQGAN"],
+            swiftSettings: strict),
         .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tensors"], swiftSettings: strict),

@@ -78,11 +78,14 @@ public struct ENATConfiguration: Codable, Sendable, Equatable {
 public enum ENATError: Error, CustomStringConvertible, Equatable {
     case invalidConfiguration(String)
     case invalidInput(String)
+    /// A request's settings, class label or caption outside `SamplerLimits`.
+    case invalidSetting(SamplerSettingError)
 
     public var description: String {
         switch self {
         case .invalidConfiguration(let why): "invalid ENAT configuration: \(why)"
         case .invalidInput(let why): "invalid ENAT input: \(why)"
+        case .invalidSetting(let error): "invalid sampler setting: \(error)"
         }
     }
 }

@@ -83,44 +83,40 @@ public final class ENATSampler {
         guided = Array(repeating: 0, count: transformer.config.codebookSize)
     }
 
-    /// A new request of a class model, validated; with `edit`, it keeps the edit's tokens
-    /// outside the regenerated positions.
+    /// A new request of a class model, validated against `SamplerLimits.engine` (its label in
+    /// `0..<numClasses`: the unconditional label is the sampler's own); with `edit`, it keeps the
+    /// edit's tokens outside the regenerated positions.
     public func makeRun(label: Int, settings: SamplerSettings, seed: UInt64, edit: TokenEdit? = nil) throws(ENATError) -> SamplingRun {
         guard !transformer.weights.isCaptionModel else {
             throw .invalidInput("a caption model takes text conditions, not class labels")
         }
-        guard (0...config.numClasses).contains(label) else {
-            throw .invalidInput("label \(label) is outside 0...\(config.numClasses)")
+        do {
+            try SamplerLimits.engine.validate(settings, condition: .classLabel(label, classCount: config.numClasses))
+        } catch {
+            throw .invalidSetting(error)
         }
-        try Self.validate(settings)
         try edit?.validate(for: config)
         return SamplingRun(config: config, label: label, settings: settings, seed: seed, edit: edit)
     }
 
     /// A new request of a caption model: the caption's condition, and the empty caption's for
     /// the unconditional stream (make that one once per model: its first step is computed once
-    /// and kept in it).
+    /// and kept in it). Its settings are validated; its caption was, before it was encoded.
     public func makeRun(
         text: TextCondition, unconditional: TextCondition, settings: SamplerSettings, seed: UInt64, edit: TokenEdit? = nil
     ) throws(ENATError) -> SamplingRun {
         for condition in [text, unconditional] where condition.owner != ObjectIdentifier(transformer) {
             throw .invalidInput("the text condition was made by another transformer")
         }
-        try Self.validate(settings)
+        do {
+            try SamplerLimits.engine.validate(settings)
+        } catch {
+            throw .invalidSetting(error)
+        }
         try edit?.validate(for: config)
         return SamplingRun(
             config: config, label: config.numClasses, settings: settings, seed: seed, text: text,
             unconditionalText: unconditional, edit: edit)
-    }
-
-    private static func validate(_ settings: SamplerSettings) throws(ENATError) {
-        guard (1...64).contains(settings.steps) else { throw .invalidInput("steps must be 1...64") }
-        for (name, value) in [
-            ("guidance_scale", settings.guidanceScale), ("mask_temperature", settings.maskTemperature),
-            ("sample_temperature", settings.sampleTemperature),
-        ] where !value.isFinite || value < 0 || value > 1000 {
-            throw .invalidInput("\(name) must be a finite number in 0...1000")
-        }
     }
 
     /// The item of one stream of a run.

@@ -71,6 +71,72 @@ struct GenerateCommand: ParsableCommand {
         _ = try parsedFrameSteps()
         if frameSteps != nil, frames == nil { throw ValidationError("--frame-steps needs --frames DIR") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        // What can be checked before loading: the overrides (on settings inside the limits) and
+        // the caption. The class label needs the model's class count: `request(for:)`.
+        do {
+            try SamplerLimits.engine.validate(overriding(SamplerSettings()), condition: prompt.map { .caption($0) })
+        } catch {
+            throw ValidationError(Self.message(error))
+        }
+    }
+
+    /// The model's defaults with the given overrides.
+    private func overriding(_ defaults: SamplerSettings) -> SamplerSettings {
+        var settings = defaults
+        if let steps { settings.steps = steps }
+        if let cfg { settings.guidanceScale = cfg }
+        if let maskTemp { settings.maskTemperature = maskTemp }
+        if let sampTemp { settings.sampleTemperature = sampTemp }
+        return settings
+    }
+
+    /// The condition and settings to generate with on `loaded`, checked against the engine's
+    /// limits, or an error naming the flag to change.
+    func request(for loaded: LoadedModel) throws -> (condition: GenerationCondition, settings: SamplerSettings) {
+        let condition: GenerationCondition
+        let limitedCondition: SamplerCondition
+        if let className {
+            guard loaded.kind == .classConditional else {
+                throw GenerateError(description: "model \(loaded.id) takes a caption, not a class: use --prompt")
+            }
+            let trimmed = className.trimmingCharacters(in: .whitespaces)
+            // A number is a label, checked against the model's classes like any other setting.
+            if let label = Int(trimmed) ?? loaded.classLabel(for: className) {
+                condition = .classLabel(label)
+                limitedCondition = .classLabel(label, classCount: loaded.configuration.transformer.numClasses)
+            } else {
+                let suggestions = loaded.classSuggestions(for: className)
+                let hint = suggestions.isEmpty
+                    ? "use a label 0...\(loaded.classNames.count - 1) or a name such as \"\(loaded.classNames[min(207, loaded.classNames.count - 1)])\""
+                    : "did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"
+                throw GenerateError(description: "unknown class '\(className)' for model \(loaded.id): \(hint)")
+            }
+        } else {
+            guard loaded.kind == .caption else {
+                throw GenerateError(description: "model \(loaded.id) takes a class, not a caption: use --class")
+            }
+            condition = .caption(prompt ?? "")
+            limitedCondition = .caption(prompt ?? "")
+        }
+        let settings = overriding(loaded.defaultSettings)
+        do {
+            try SamplerLimits.engine.validate(settings, condition: limitedCondition)
+        } catch {
+            throw GenerateError(description: "model \(loaded.id): \(Self.message(error))")
+        }
+        return (condition, settings)
+    }
+
+    /// A setting outside the engine's limits, named by its flag.
+    static func message(_ error: SamplerSettingError) -> String {
+        switch error.setting {
+        case .steps: "--steps \(error.requirement)"
+        case .guidanceScale: "--cfg \(error.requirement)"
+        case .maskTemperature: "--mask-temp \(error.requirement)"
+        case .sampleTemperature: "--samp-temp \(error.requirement)"
+        case .classLabel: "--class: label \(error.requirement)"
+        case .caption: "--prompt \(error.requirement)"
+        }
     }
 
     /// The seed to use; -1 draws one.
@@ -106,30 +172,7 @@ struct GenerateCommand: ParsableCommand {
             format: "loaded %@ (%d px, %@) in %.1f s", loaded.id, loaded.imageSize, computeDescription(precision),
             Date().timeIntervalSince(loadStart)))
 
-        let condition: GenerationCondition
-        if let className {
-            guard loaded.kind == .classConditional else {
-                throw GenerateError(description: "model \(loaded.id) takes a caption, not a class: use --prompt")
-            }
-            guard let label = loaded.classLabel(for: className) else {
-                let suggestions = loaded.classSuggestions(for: className)
-                let hint = suggestions.isEmpty
-                    ? "use a label 0...\(loaded.classNames.count - 1) or a name such as \"\(loaded.classNames[min(207, loaded.classNames.count - 1)])\""
-                    : "did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"
-                throw GenerateError(description: "unknown class '\(className)' for model \(loaded.id): \(hint)")
-            }
-            condition = .classLabel(label)
-        } else {
-            guard loaded.kind == .caption else {
-                throw GenerateError(description: "model \(loaded.id) takes a class, not a caption: use --class")
-            }
-            condition = .caption(prompt ?? "")
-        }
-        var settings = loaded.defaultSettings
-        if let steps { settings.steps = steps }
-        if let cfg { settings.guidanceScale = cfg }
-        if let maskTemp { settings.maskTemperature = maskTemp }
-        if let sampTemp { settings.sampleTemperature = sampTemp }
+        let (condition, settings) = try request(for: loaded)
 
         let mode = PreviewMode(rawValue: preview) ?? .mosaic
         let wantedFrames = try parsedFrameSteps()
@@ -193,7 +236,7 @@ enum OutputPath {
 
 /// A request the model cannot serve, found after loading (ArgumentParser would print usage
 /// for a `ValidationError`, which is not the problem here).
-private struct GenerateError: Error, CustomStringConvertible {
+struct GenerateError: Error, CustomStringConvertible {
     let description: String
 }
 

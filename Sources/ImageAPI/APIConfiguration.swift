@@ -6,9 +6,8 @@ public struct APIConfiguration: Sendable {
     public var pingInterval: Duration = .seconds(5)
     /// Most images one `POST /v1/images/generations` may ask for (`n`), as OpenAI's API.
     public var maxImagesPerRequest = 10
-    /// Longest prompt or caption, in characters. CLIP reads 77 tokens; far longer text is a mistake or abuse.
-    public var maxPromptCharacters = 1000
-    /// Most sampler steps a request may ask for.
+    /// Most sampler steps a request may ask for: narrows `SamplerLimits.engine.steps`, never
+    /// widens it (the caption and every other limit are the engine's alone).
     public var maxSteps = 64
     /// Where request logs go.
     public var logger: Logger = .disabled

@@ -1,3 +1,4 @@
+import ENAT
 import HTTPServer
 
 /// The page at `/`: pick a model and a class (or type a caption), press Generate, and watch the
@@ -19,6 +20,10 @@ enum DemoPage {
             ],
             text: html)
     }
+
+    /// The inputs' ranges are the engine's sampler limits.
+    private static let limits = SamplerLimits.engine
+    private static func number(_ value: Double) -> String { SamplerSettingError.format(value) }
 
     static let html = #"""
         <!doctype html>
@@ -60,10 +65,10 @@ enum DemoPage {
           <label>Seed <input id="seed" type="number" min="0" value="1"></label>
           <button id="newSeed" type="button" title="a random seed, then generate">New seed</button>
           <label>Images <input id="count" type="number" min="1" max="4" value="1"></label>
-          <label>Steps <input id="steps" type="number" min="1" max="64"></label>
-          <label>Guidance <input id="guidance" type="number" min="0" max="50" step="0.5"></label>
-          <label>Mask temp. <input id="maskTemperature" type="number" min="0" max="100" step="0.1"></label>
-          <label>Sample temp. <input id="sampleTemperature" type="number" min="0" max="100" step="0.1"></label>
+          <label>Steps <input id="steps" type="number" min="\#(limits.steps.lowerBound)" max="\#(limits.steps.upperBound)"></label>
+          <label>Guidance <input id="guidance" type="number" min="\#(number(limits.guidanceScale.lowerBound))" max="\#(number(limits.guidanceScale.upperBound))" step="0.5"></label>
+          <label>Mask temp. <input id="maskTemperature" type="number" min="\#(number(limits.maskTemperature.lowerBound))" max="\#(number(limits.maskTemperature.upperBound))" step="0.1"></label>
+          <label>Sample temp. <input id="sampleTemperature" type="number" min="\#(number(limits.sampleTemperature.lowerBound))" max="\#(number(limits.sampleTemperature.upperBound))" step="0.1"></label>
           <label id="keyField" class="hidden">API key <input id="apiKey" type="password" autocomplete="off"></label>
           <button id="go" type="submit">Generate</button>
         </form>

@@ -36,54 +36,56 @@ struct GenerationParameters: Sendable {
         }
     }
 
+    /// Settings, class label and caption are checked by the engine's `SamplerLimits` (narrowed
+    /// by `configuration.maxSteps`); its errors become 400s naming the wire parameter.
     func resolve(models: [LoadedModel], configuration: APIConfiguration) throws(APIError) -> Resolved {
+        let limits = SamplerLimits.engine.narrowed(maxSteps: configuration.maxSteps)
         if let (value, param) = text {
-            guard value.count <= configuration.maxPromptCharacters else {
-                throw APIError.invalid(param, "'\(param)' is too long: \(value.count) characters, at most \(configuration.maxPromptCharacters).", code: "string_above_max_length")
+            // Any text, class names too, before it is looked up or compared with class names.
+            do {
+                try limits.checkCaptionLength(value)
+            } catch {
+                throw APIError.setting(error, model: model ?? "", textParam: param)
             }
         }
         let model = try chooseModel(models)
         let condition: GenerationCondition
+        let limitedCondition: SamplerCondition
         var promptTokens = 1
         switch model.kind {
         case .classConditional:
-            if let label = sampling.classLabel {
-                guard (0..<model.classNames.count).contains(label) else {
-                    throw APIError.invalid("class_label", "'class_label' must be between 0 and \(model.classNames.count - 1) for model '\(model.id)'; got \(label).")
-                }
-                condition = .classLabel(label)
+            let label: Int
+            if let given = sampling.classLabel {
+                label = given
             } else if let (value, param) = text {
-                guard let label = model.classLabel(for: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                guard let named = model.classLabel(for: value.trimmingCharacters(in: .whitespacesAndNewlines)) else {
                     throw Self.unknownClass(value, param: param, in: [model])
                 }
-                condition = .classLabel(label)
+                label = named
             } else {
                 throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a class name of model '\(model.id)').", code: "missing_required_parameter")
             }
+            condition = .classLabel(label)
+            limitedCondition = .classLabel(label, classCount: model.configuration.transformer.numClasses)
         case .caption:
-            guard let (value, param) = text else {
+            guard let (value, _) = text else {
                 throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a caption for model '\(model.id)').", code: "missing_required_parameter")
             }
-            guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-                throw APIError.invalid(param, "'\(param)' must not be empty.", code: "empty_string")
-            }
             condition = .caption(value)
+            limitedCondition = .caption(value)
             // CLIP always encodes its full 77-token context.
             promptTokens = 77
         }
         var settings = model.defaultSettings
-        if let steps = sampling.steps {
-            guard (1...configuration.maxSteps).contains(steps) else {
-                throw APIError.invalid("steps", "'steps' must be between 1 and \(configuration.maxSteps); got \(steps).")
-            }
-            settings.steps = steps
-        }
-        try requireFinite(sampling.guidanceScale, "guidance_scale", in: 0...50)
-        try requireFinite(sampling.maskTemperature, "mask_temperature", in: 0...100)
-        try requireFinite(sampling.sampleTemperature, "sample_temperature", in: 0...100)
+        if let steps = sampling.steps { settings.steps = steps }
         if let guidanceScale = sampling.guidanceScale { settings.guidanceScale = guidanceScale }
         if let maskTemperature = sampling.maskTemperature { settings.maskTemperature = maskTemperature }
         if let sampleTemperature = sampling.sampleTemperature { settings.sampleTemperature = sampleTemperature }
+        do {
+            try limits.validate(settings, condition: limitedCondition)
+        } catch {
+            throw APIError.setting(error, model: model.id, textParam: text?.param ?? "prompt")
+        }
         var previewMode: PreviewMode?
         if let preview = sampling.preview {
             guard let mode = PreviewMode(rawValue: preview.lowercased()) else {
@@ -94,7 +96,7 @@ struct GenerationParameters: Sendable {
         var frameSteps: Set<Int>?
         if let previewSteps {
             if let bad = previewSteps.first(where: { !(0..<settings.steps).contains($0) }) {
-                throw APIError.invalid("preview_steps", "'preview_steps' are 0-based steps below 'steps' (\(settings.steps)); got \(bad).")
+                throw APIError.previewStep(bad, steps: settings.steps)
             }
             frameSteps = Set(previewSteps)
         }
@@ -184,13 +186,58 @@ extension APIError {
         switch error {
         case .unknownModel(let id):
             return .invalid("model", "The model '\(id)' does not exist.", code: "model_not_found")
-        case .invalid(let parameter, let message):
-            return .invalid(parameter, message)
+        case .invalidSetting(let model, let error):
+            return .setting(error, model: model, textParam: "caption")
+        case .conditionMismatch(let model, .caption):
+            return .invalid(
+                SamplingFields.Key.classLabel.rawValue, "Model '\(model)' takes a caption, not a class; send 'caption' or 'prompt'.",
+                code: "model_takes_caption")
+        case .conditionMismatch(let model, .classConditional):
+            return .invalid("caption", "Model '\(model)' takes a class, not a caption; send 'class' or 'prompt'.", code: "model_takes_class")
+        case .previewStep(let step, let steps):
+            return previewStep(step, steps: steps)
         case .queueFull(let retryAfter):
             return .queueFull(retryAfter: retryAfter)
         case .shuttingDown:
             return .shuttingDown()
         }
+    }
+
+    /// 400 for a setting outside the sampler's limits, naming its wire parameter; a caption's is
+    /// `textParam` (the parameter the text came in: `prompt`, `class` or `caption`).
+    static func setting(_ error: SamplerSettingError, model: String, textParam: String) -> APIError {
+        func outside(_ key: SamplingFields.Key, _ value: Double, _ allowed: ClosedRange<Double>) -> APIError {
+            let name = key.rawValue
+            guard value.isFinite else { return .invalid(name, "'\(name)' must be a finite number.") }
+            let (low, high) = (SamplerSettingError.format(allowed.lowerBound), SamplerSettingError.format(allowed.upperBound))
+            return .invalid(name, "'\(name)' must be between \(low) and \(high); got \(SamplerSettingError.format(value)).")
+        }
+        switch error {
+        case .steps(let steps, let allowed):
+            return .invalid(
+                SamplingFields.Key.steps.rawValue, "'steps' must be between \(allowed.lowerBound) and \(allowed.upperBound); got \(steps).")
+        case .guidanceScale(let value, let allowed):
+            return outside(.guidanceScale, value, allowed)
+        case .maskTemperature(let value, let allowed):
+            return outside(.maskTemperature, value, allowed)
+        case .sampleTemperature(let value, let allowed):
+            return outside(.sampleTemperature, value, allowed)
+        case .classLabel(let label, let allowed):
+            let name = SamplingFields.Key.classLabel.rawValue
+            guard let last = allowed.last else { return .invalid(name, "Model '\(model)' has no classes; got '\(name)' \(label).") }
+            return .invalid(name, "'\(name)' must be between \(allowed.lowerBound) and \(last) for model '\(model)'; got \(label).")
+        case .captionLength(let scalars, let limit):
+            return .invalid(
+                textParam, "'\(textParam)' is too long: \(scalars) characters (Unicode scalars), at most \(limit).",
+                code: "string_above_max_length")
+        case .captionEmpty:
+            return .invalid(textParam, "'\(textParam)' must not be empty.", code: "empty_string")
+        }
+    }
+
+    /// 400 for a preview step that is not a step of the run.
+    static func previewStep(_ step: Int, steps: Int) -> APIError {
+        .invalid("preview_steps", "'preview_steps' are 0-based steps below 'steps' (\(steps)); got \(step).")
     }
 
     /// The answer for a job that ended without an image.

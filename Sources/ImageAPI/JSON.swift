@@ -45,16 +45,3 @@ protocol StrictRequestBody {
     static var allowedKeys: Set<String> { get }
     init(fields: JSONFields) throws(APIError)
 }
-
-/// Checks a decoded number: finite and within `range`.
-func requireFinite(_ value: Double?, _ param: String, in range: ClosedRange<Double>) throws(APIError) {
-    guard let value else { return }
-    guard value.isFinite else { throw APIError.invalid(param, "'\(param)' must be a finite number.") }
-    guard range.contains(value) else {
-        throw APIError.invalid(param, "'\(param)' must be between \(format(range.lowerBound)) and \(format(range.upperBound)); got \(format(value)).")
-    }
-}
-
-private func format(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-}

@@ -26,11 +26,10 @@ extension BundleConfiguration {
         guard vqgan.resolution == resolution else {
             throw fail("vqgan.resolution \(vqgan.resolution) differs from resolution \(resolution)")
         }
-        guard (1...64).contains(sampler.steps) else { throw fail("sampler.steps must be 1...64 (found \(sampler.steps))") }
-        for (name, value) in [
-            ("cfg_scale", sampler.guidanceScale), ("mask_temp", sampler.maskTemperature), ("samp_temp", sampler.sampleTemperature),
-        ] where !value.isFinite || value < 0 || value > 1000 {
-            throw fail("sampler.\(name) must be a finite number in 0...1000 (found \(value))")
+        do {
+            try SamplerLimits.engine.validate(sampler)
+        } catch {
+            throw fail(Self.samplerProblem(error))
         }
         for (what, name) in [("transformer", files.transformer), ("vqgan", files.vqgan)] + optionalFiles {
             guard Self.isPlainFileName(name) else {
@@ -53,6 +52,19 @@ extension BundleConfiguration {
             guard files.textEncoder != nil else { throw fail("a caption model needs files.text_encoder") }
             guard files.vocabulary != nil else { throw fail("a caption model needs files.vocabulary") }
             guard classNames.isEmpty else { throw fail("a caption model has no class_names") }
+        }
+    }
+
+    /// A sampler default outside the engine's limits, named by its `config.json` key
+    /// (`SamplerSettings`' coding keys).
+    static func samplerProblem(_ error: SamplerSettingError) -> String {
+        switch error.setting {
+        case .steps: "sampler.steps \(error.requirement)"
+        case .guidanceScale: "sampler.cfg_scale \(error.requirement)"
+        case .maskTemperature: "sampler.mask_temp \(error.requirement)"
+        case .sampleTemperature: "sampler.samp_temp \(error.requirement)"
+        // A bundle's defaults hold no condition; the engine's words then.
+        case .classLabel, .caption: "sampler: \(error)"
         }
     }
 

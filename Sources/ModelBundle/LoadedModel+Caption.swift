@@ -14,10 +14,6 @@ protocol CaptionConditioning: AnyObject {
 /// CLIP's tokenizer and text tower in front of a caption ENAT: a caption becomes the two text
 /// conditions of a run (its own and the empty caption's, the latter made once per model).
 final class CLIPCaptionConditioner: CaptionConditioning {
-    /// Longer captions are refused before cleaning: CLIP keeps 75 tokens, and a megabyte of
-    /// text would only cost time.
-    static let maximumCaptionScalars = 4096
-
     let modelID: String
     let tokenizer: CLIPTokenizer
     let encoder: CLIPTextEncoder
@@ -33,8 +29,11 @@ final class CLIPCaptionConditioner: CaptionConditioning {
     }
 
     func makeRun(caption: String, sampler: ENATSampler, settings: SamplerSettings, seed: UInt64) throws(ModelBundleError) -> SamplingRun {
-        guard caption.unicodeScalars.count <= Self.maximumCaptionScalars else {
-            throw .engine(model: modelID, .invalidInput("captions are limited to \(Self.maximumCaptionScalars) characters"))
+        // Before the text tower runs: a caption over the limit (or blank) costs nothing.
+        do {
+            try SamplerLimits.engine.validate(settings, condition: .caption(caption))
+        } catch {
+            throw .engine(model: modelID, .invalidSetting(error))
         }
         lock.lock()
         defer { lock.unlock() }

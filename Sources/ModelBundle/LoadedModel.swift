@@ -73,17 +73,14 @@ public final class LoadedModel: @unchecked Sendable {
         kind == .classConditional ? classIndex.suggestions(for: text, limit: limit) : []
     }
 
-    /// Validates a request and prepares its run: the class label in range for class models,
-    /// the caption encoded for caption models. Errors name the model and the problem.
+    /// Validates a request against `SamplerLimits.engine` and prepares its run: the caption
+    /// encoded for caption models. Errors name the model and the problem.
     public func makeRun(
         condition: GenerationCondition, settings: SamplerSettings, seed: UInt64
     ) throws(ModelBundleError) -> SamplingRun {
         switch condition {
         case .classLabel(let label):
             guard kind == .classConditional else { throw .classToCaptionModel(model: id) }
-            let count = configuration.transformer.numClasses
-            // The sampler also accepts `count`, the unconditional label; requests may not.
-            guard (0..<count).contains(label) else { throw .labelOutOfRange(model: id, label: label, classCount: count) }
             do {
                 return try sampler.makeRun(label: label, settings: settings, seed: seed)
             } catch {

@@ -22,9 +22,8 @@ public enum ModelBundleError: Error, CustomStringConvertible, Equatable {
     case captionToClassModel(model: String)
     /// A class label sent to a caption model.
     case classToCaptionModel(model: String)
-    /// A class label outside `0..<numClasses`.
-    case labelOutOfRange(model: String, label: Int, classCount: Int)
-    /// Sampler settings or state the engine rejected.
+    /// Sampler settings, a class label or a caption the engine rejected
+    /// (`.invalidSetting` of `SamplerLimits`), or state it could not run.
     case engine(model: String, ENATError)
     /// Token maps the decoder rejected.
     case decoder(model: String, VQGANError)
@@ -43,10 +42,6 @@ public enum ModelBundleError: Error, CustomStringConvertible, Equatable {
         case .captionToClassModel(let model):
             "model \(model) is class-conditional: send a class name or class_label, not a caption"
         case .classToCaptionModel(let model): "model \(model) is caption-conditioned: send a caption (prompt)"
-        case .labelOutOfRange(let model, let label, let count):
-            count > 0
-                ? "model \(model): class label \(label) is outside 0...\(count - 1)"
-                : "model \(model): class label \(label) given, but the model has no classes"
         case .engine(let model, let error): "model \(model): \(error)"
         case .decoder(let model, let error): "model \(model): VQGAN decode: \(error)"
         case .invalidTokens(let model, let reason): "model \(model): \(reason)"

@@ -45,7 +45,8 @@ public final class GenerationScheduler: Sendable {
         thread.start()
     }
 
-    /// Validates and queues a request. Throws `.unknownModel`, `.invalid` (cheap checks; a
+    /// Validates and queues a request. Throws `.unknownModel`, `.invalidSetting`,
+    /// `.conditionMismatch` or `.previewStep` (cheap checks; a
     /// failure of the heavier preparation on the inference thread fails the job with
     /// `.engine`), `.queueFull` with a retry estimate, or `.shuttingDown` while draining.
     public func submit(_ request: GenerationRequest) throws(SubmitError) -> GenerationJob {

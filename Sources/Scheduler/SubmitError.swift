@@ -1,8 +1,15 @@
+import ENAT
+import ModelBundle
+
 /// Why `GenerationScheduler.submit` refused a request (nothing was queued).
 public enum SubmitError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownModel(String)
-    /// A parameter is out of range; `parameter` is its snake_case name.
-    case invalid(parameter: String, message: String)
+    /// A sampler setting, class label or caption outside `SamplerLimits.engine`.
+    case invalidSetting(model: String, SamplerSettingError)
+    /// A caption for a class model or a class for a caption model: `model` takes `kind`.
+    case conditionMismatch(model: String, takes: ModelKind)
+    /// A preview step outside `0..<steps`.
+    case previewStep(Int, steps: Int)
     /// The queue holds `maxQueueLength` jobs; `retryAfter` estimates when a slot frees up.
     case queueFull(retryAfter: Duration)
     case shuttingDown
@@ -14,7 +21,7 @@ public enum SubmitError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String {
         switch self {
         case .unknownModel: "unknown_model"
-        case .invalid: "invalid"
+        case .invalidSetting, .conditionMismatch, .previewStep: "invalid"
         case .queueFull: "queue_full"
         case .shuttingDown: "shutting_down"
         }
@@ -23,7 +30,10 @@ public enum SubmitError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unknownModel(let id): "unknown model '\(id)'"
-        case .invalid(let parameter, let message): "invalid \(parameter): \(message)"
+        case .invalidSetting(let model, let error): "model '\(model)': \(error)"
+        case .conditionMismatch(let model, .classConditional): "model '\(model)' is class-conditional and takes a class"
+        case .conditionMismatch(let model, .caption): "model '\(model)' takes a caption, not a class"
+        case .previewStep(let step, let steps): "preview steps are 0-based and below \(steps), got \(step)"
         case .queueFull(let retryAfter): "the queue is full; retry after \(retryAfter.components.seconds) s"
         case .shuttingDown: "the server is shutting down"
         }

@@ -69,6 +69,10 @@ final class SamplerTests: XCTestCase {
     func testInvalidRequestsAreRejected() throws {
         let sampler = try makeSampler()
         XCTAssertThrowsError(try sampler.makeRun(label: 1001, settings: .imageNet256, seed: 0))
+        // The unconditional label is the sampler's own stream, never a request's.
+        XCTAssertThrowsError(try sampler.makeRun(label: sampler.config.numClasses, settings: .imageNet256, seed: 0)) {
+            XCTAssertEqual($0 as? ENATError, .invalidSetting(.classLabel(1000, allowed: 0..<1000)))
+        }
         XCTAssertThrowsError(try sampler.makeRun(label: 1, settings: SamplerSettings(steps: 0), seed: 0))
         XCTAssertThrowsError(try sampler.makeRun(label: 1, settings: SamplerSettings(guidanceScale: .nan), seed: 0))
     }

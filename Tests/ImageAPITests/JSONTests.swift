@@ -69,9 +69,9 @@ final class JSONTests: XCTestCase {
     }
 
     func testNonFiniteNumbersAreRefused() {
-        XCTAssertThrowsError(try requireFinite(.nan, "guidance_scale", in: 0...50)) {
-            XCTAssertEqual(($0 as? APIError)?.param, "guidance_scale")
-        }
+        let error = APIError.setting(.guidanceScale(.nan, allowed: 0...50), model: "m", textParam: "prompt")
+        XCTAssertEqual(error.param, "guidance_scale")
+        XCTAssertEqual(error.message, "'guidance_scale' must be a finite number.")
     }
 
     func testContentTypeMustBeJSON() {

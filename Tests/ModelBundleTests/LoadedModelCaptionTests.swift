@@ -46,8 +46,9 @@ final class LoadedModelCaptionTests: XCTestCase {
             try model.makeRun(condition: .classLabel(0), settings: settings, seed: 5),
             contains: ["model micro-caption is caption-conditioned"])
         assertBundleError(
-            try model.makeRun(condition: .caption(String(repeating: "a", count: 5000)), settings: settings, seed: 5),
-            contains: ["model micro-caption", "4096"])
+            try model.makeRun(condition: .caption(String(repeating: "a", count: 1001)), settings: settings, seed: 5),
+            contains: ["model micro-caption", "at most 1000 characters (Unicode scalars), got 1001"])
+        assertBundleError(try model.makeRun(condition: .caption(" \n"), settings: settings, seed: 5), contains: ["caption must not be empty"])
         var bad = settings
         bad.steps = 0
         assertBundleError(try model.makeRun(condition: .caption("x"), settings: bad, seed: 5), contains: ["steps"])

@@ -193,35 +193,32 @@ final class GenerationSchedulerTests: XCTestCase {
 
     func testValidation() throws {
         let scheduler = GenerationScheduler(models: [try TestModels.model()], configuration: configuration())
-        func rejects(_ request: GenerationRequest, _ parameter: String, line: UInt = #line) {
+        func rejects(_ request: GenerationRequest, _ expected: SubmitError, line: UInt = #line) {
             XCTAssertThrowsError(try scheduler.submit(request), line: line) { error in
-                guard case .invalid(let name, let message) = error as? SubmitError else {
-                    return XCTFail("expected invalid, got \(error)", line: line)
-                }
-                XCTAssertEqual(name, parameter, line: line)
-                XCTAssertFalse(message.isEmpty, line: line)
+                XCTAssertEqual(error as? SubmitError, expected, line: line)
             }
         }
         XCTAssertThrowsError(try scheduler.submit(request(model: "nope"))) { error in
             XCTAssertEqual(error as? SubmitError, .unknownModel("nope"))
         }
-        rejects(request(steps: 0), "steps")
-        rejects(request(steps: 65), "steps")
-        rejects(request(label: 4), "class_label")
-        rejects(request(label: -1), "class_label")
-        rejects(request(steps: 4, preview: .mosaic, previewSteps: [4]), "preview_steps")
+        let limits = SamplerLimits.engine
+        rejects(request(steps: 0), .invalidSetting(model: "tiny", .steps(0, allowed: limits.steps)))
+        rejects(request(steps: 65), .invalidSetting(model: "tiny", .steps(65, allowed: limits.steps)))
+        rejects(request(label: 4), .invalidSetting(model: "tiny", .classLabel(4, allowed: 0..<4)))
+        rejects(request(label: -1), .invalidSetting(model: "tiny", .classLabel(-1, allowed: 0..<4)))
+        rejects(request(steps: 4, preview: .mosaic, previewSteps: [4]), .previewStep(4, steps: 4))
         var bad = request()
-        bad.settings.guidanceScale = .nan
-        rejects(bad, "guidance_scale")
+        bad.settings.guidanceScale = 51
+        rejects(bad, .invalidSetting(model: "tiny", .guidanceScale(51, allowed: limits.guidanceScale)))
         bad = request()
         bad.settings.sampleTemperature = -1
-        rejects(bad, "sample_temperature")
+        rejects(bad, .invalidSetting(model: "tiny", .sampleTemperature(-1, allowed: limits.sampleTemperature)))
         bad = request()
         bad.settings.maskTemperature = .infinity
-        rejects(bad, "mask_temperature")
+        rejects(bad, .invalidSetting(model: "tiny", .maskTemperature(.infinity, allowed: limits.maskTemperature)))
         bad = request()
         bad.condition = .caption("a red circle")
-        rejects(bad, "caption")
+        rejects(bad, .conditionMismatch(model: "tiny", takes: .classConditional))
         XCTAssertEqual(scheduler.metrics.rejections["invalid"], 9)
         XCTAssertEqual(scheduler.metrics.rejections["unknown_model"], 1)
         XCTAssertEqual(scheduler.metrics.queueDepth, 0)
