@@ -1,15 +1,19 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Strict, warning-free Swift 6 everywhere.
+// Strict, warning-free Swift 6 everywhere. MemberImportVisibility: a file uses only the members
+// of modules it imports itself, so the imports (and the dependencies below, which must equal them:
+// tools/check-package) cannot lean on what another file or target happens to import.
 let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .unsafeFlags(["-warnings-as-errors"]),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
+    // Linux only (no `platforms`): the HTTP server uses Linux socket flags (SOCK_NONBLOCK,
+    // MSG_NOSIGNAL), the kernels x86-64 cpuid, and OpenBLAS, libpng and zlib come from apt.
     name: "enat-serve",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "enat", targets: ["ENATCLI"]),
         // For the fuzz package in Fuzz/ only: the parsers of untrusted input it drives.
@@ -47,9 +51,9 @@ let package = Package(
         .target(name: "VQGAN", dependencies: ["Tensors", "ModelFiles"], swiftSettings: strict),
         // PNG encoding and progressive-preview frames.
         .target(name: "Imaging", dependencies: ["CPNGShim"], swiftSettings: strict),
-        // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
+        // `Locked<Value>`: the lock-guarded state the server, scheduler and API share.
         .target(name: "LockedValue", swiftSettings: strict),
-
+        // Our HTTP/1.1 server on POSIX sockets: bytes, requests, responses; nothing of models.
         .target(name: "HTTPServer", dependencies: ["LockedValue"], swiftSettings: strict),
         // CLIP's text side: BPE tokenizer and text transformer (Hugging Face CLIPTextModel keys).
         .target(name: "CLIPText", dependencies: ["Tensors", "ModelFiles", "CZlib"], swiftSettings: strict),
@@ -60,15 +64,24 @@ let package = Package(
         // The batching scheduler: the only place where requests meet the engine.
         .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
-        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors"], swiftSettings: strict),
+        .target(
+            name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "ENAT", "ServerLog"],
+            swiftSettings: strict),
+        // One-line structured logs on stderr (JSON or text), shared by the API and the executable.
+        .target(name: "ServerLog", swiftSettings: strict),
+        // Every setting of `enat serve` declared once; the file, environment and flag readers; the
+        // parts each component gets.
+        .target(
+            name: "ServerSettings", dependencies: ["ServerLog", "Tensors", "ModelBundle", "HTTPServer", "Scheduler", "ImageAPI"],
+            swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
         .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
 
         .executableTarget(
             name: "ENATCLI",
             dependencies: [
-                "ENAT", "GoldenCheck", "ModelFiles", "Tensors", "VQGAN", "CLIPText", "ModelBundle",
-                "Scheduler", "ImageAPI", "HTTPServer",
+                "ENAT", "GoldenCheck", "ModelFiles", "Tensors", "VQGAN", "Imaging", "ModelBundle",
+                "Scheduler", "ImageAPI", "HTTPServer", "ServerLog", "ServerSettings",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -79,7 +92,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: strict),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "MutationCorpus"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles", "MutationCorpus"], exclude: ["Fixtures"],
+            name: "GoldenCheckTests", dependencies: ["GoldenCheck", "Tensors", "ModelFiles", "MutationCorpus"], exclude: ["Fixtures"],
             swiftSettings: strict),
         .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
@@ -87,9 +100,20 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue"], swiftSettings: strict),
         .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "MutationCorpus"], swiftSettings: strict),
+            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "CLIPText", "MutationCorpus"], swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
-        .testTarget(name: "ImageAPITests", dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors"], swiftSettings: strict),
+        .testTarget(
+            name: "ImageAPITests",
+            dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "ENAT", "LockedValue", "VQGAN", "ServerLog"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ServerSettingsTests", dependencies: ["ServerSettings", "ServerLog", "Tensors", "HTTPServer", "Scheduler", "ImageAPI"],
+            swiftSettings: strict),
+        .testTarget(name: "ServerLogTests", dependencies: ["ServerLog"], swiftSettings: strict),
+        .testTarget(
+            name: "ENATCLITests",
+            dependencies: ["ENATCLI", "ServerSettings", "ServerLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
         .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], exclude: ["Fixtures"], swiftSettings: strict),

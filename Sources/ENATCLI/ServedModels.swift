@@ -1,17 +1,19 @@
 import Foundation
 import ModelBundle
+import ServerLog
+import ServerSettings
 import Tensors
 
 /// Turns the configured model paths into loaded models, with errors a person can act on.
-public enum ServedModels {
+enum ServedModels {
     /// The name of the random test model: ENAT's `enat_tiny` shapes and a small VQGAN with random
     /// weights (`BundleConfiguration.testTiny`). Its images are noise; it exists so tests and
     /// benchmarks run without trained weights.
-    public static let randomTiny = "random:tiny"
+    static let randomTiny = "random:tiny"
 
     /// Loads every model of `configuration` (its paths, or the demo bundles that exist). Throws a
     /// `ConfigurationError` naming what to pass when there is nothing to load or a path does not exist.
-    public static func load(
+    static func load(
         _ configuration: ServerConfiguration, logger: Logger, executablePath: String? = nil,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
         fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
@@ -42,7 +44,7 @@ public enum ServedModels {
             }
             logger.info("model loaded", [
                 "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
-                "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).seconds),
+                "resolution": .int(model.imageSize), "seconds": .double(Self.seconds(ContinuousClock.now - start)),
                 "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
                 "kernel": .string(model.computeKernel),
             ])
@@ -77,5 +79,9 @@ public enum ServedModels {
             message += " Run from the checkout (where Models/ is), or pass --model PATH (a bundle folder or the official checkpoint files; repeatable) or set ENAT_MODELS."
         }
         return message + " --model \(randomTiny) serves a random-weight test model."
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }
