@@ -100,11 +100,12 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue"], swiftSettings: strict),
         .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "CLIPText", "MutationCorpus"], swiftSettings: strict),
+            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "CLIPText", "MutationCorpus"],
+            swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
         .testTarget(
             name: "ImageAPITests",
-            dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "ENAT", "LockedValue", "VQGAN", "ServerLog"],
+            dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "ENAT", "LockedValue", "VQGAN", "CLIPText", "ServerLog"],
             swiftSettings: strict),
         .testTarget(
             name: "ServerSettingsTests", dependencies: ["ServerSettings", "ServerLog", "Tensors", "HTTPServer", "Scheduler", "ImageAPI"],
@@ -116,6 +117,6 @@ let package = Package(
             swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
-        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles"], exclude: ["Fixtures"], swiftSettings: strict),
     ]
 )

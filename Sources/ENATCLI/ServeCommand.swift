@@ -109,12 +109,14 @@ struct ServeCommand: ParsableCommand {
         }
         let format = configuration.logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
         let logger = Logger(level: configuration.logLevel, format: format)
-        logger.info("configuration", [
-            "file": .string(file ?? "(none)"), "host": .string(configuration.host), "port": .int(configuration.port),
-            Setting.maxBatchSize.key: .int(configuration.maxBatchSize), Setting.maxQueueLength.key: .int(configuration.maxQueueLength),
-            Setting.blasThreads.key: .int(configuration.blasThreads), Setting.precision.key: .string(configuration.precision.rawValue),
-            Setting.apiKeys.key: .int(apiKeys.count), Setting.corsOrigins.key: .string(configuration.corsOrigins.joined(separator: ",")),
-        ])
+        logger.info(
+            "configuration",
+            [
+                "file": .string(file ?? "(none)"), "host": .string(configuration.host), "port": .int(configuration.port),
+                Setting.maxBatchSize.key: .int(configuration.maxBatchSize), Setting.maxQueueLength.key: .int(configuration.maxQueueLength),
+                Setting.blasThreads.key: .int(configuration.blasThreads), Setting.precision.key: .string(configuration.precision.rawValue),
+                Setting.apiKeys.key: .int(apiKeys.count), Setting.corsOrigins.key: .string(configuration.corsOrigins.joined(separator: ",")),
+            ])
         // Before loading: a port in use should not cost the wait for the models.
         if let problem = PortProbe.problem(host: configuration.host, port: configuration.port) {
             throw CommandError("cannot listen on \(configuration.host):\(configuration.port): \(problem)")
@@ -143,11 +145,13 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw CommandError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
-        logger.info("listening", [
-            "host": .string(configuration.host), "port": .int(port), "url": .string(configuration.url(port: port)),
-            "models": .string(scheduler.models.map(\.id).joined(separator: ",")),
-            "auth": .string(apiKeys.isEmpty ? "none" : "api key"),
-        ])
+        logger.info(
+            "listening",
+            [
+                "host": .string(configuration.host), "port": .int(port), "url": .string(configuration.url(port: port)),
+                "models": .string(scheduler.models.map(\.id).joined(separator: ",")),
+                "auth": .string(apiKeys.isEmpty ? "none" : "api key"),
+            ])
         shutdown.serving(api: api, scheduler: scheduler, server: server)
         dispatchMain()
     }

@@ -42,12 +42,14 @@ enum ServedModels {
                 }
                 model = try LoadedModel.load(path: path, precision: precision)
             }
-            logger.info("model loaded", [
-                "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
-                "resolution": .int(model.imageSize), "seconds": .double(Self.seconds(ContinuousClock.now - start)),
-                "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
-                "kernel": .string(model.computeKernel),
-            ])
+            logger.info(
+                "model loaded",
+                [
+                    "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
+                    "resolution": .int(model.imageSize), "seconds": .double(Self.seconds(ContinuousClock.now - start)),
+                    "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
+                    "kernel": .string(model.computeKernel),
+                ])
             models.append(model)
         }
         return models
@@ -57,7 +59,8 @@ enum ServedModels {
     /// in a checkout's build folder (`CHECKOUT/.build/release/enat`), the exact flags for its bundles.
     static func missingDemoBundles(executablePath: String?, workingDirectory: String, fileExists: (String) -> Bool) -> String {
         let looked = ServerConfiguration.defaultModelPaths.map { workingDirectory + "/" + $0 }
-        var message = "no model to serve: the demo bundles are looked for relative to the working directory, at "
+        var message =
+            "no model to serve: the demo bundles are looked for relative to the working directory, at "
             + looked.joined(separator: " and ") + ", and are not there."
         var found: [String]?
         if let executablePath {
@@ -73,10 +76,12 @@ enum ServedModels {
             }
         }
         if let found {
-            message += " Run from the checkout (cd \(URL(fileURLWithPath: found[0]).deletingLastPathComponent().deletingLastPathComponent().path)), or pass "
+            message +=
+                " Run from the checkout (cd \(URL(fileURLWithPath: found[0]).deletingLastPathComponent().deletingLastPathComponent().path)), or pass "
                 + found.map { "--model \($0)" }.joined(separator: " ") + "."
         } else {
-            message += " Run from the checkout (where Models/ is), or pass --model PATH (a bundle folder or the official checkpoint files; repeatable) or set ENAT_MODELS."
+            message +=
+                " Run from the checkout (where Models/ is), or pass --model PATH (a bundle folder or the official checkpoint files; repeatable) or set ENAT_MODELS."
         }
         return message + " --model \(randomTiny) serves a random-weight test model."
     }

@@ -57,7 +57,8 @@ public struct ServerConfiguration: Sendable, Equatable {
             .filter { !$0.isEmpty && !$0.hasPrefix("#") }
         guard !keys.isEmpty else { throw ConfigurationError("\(Setting.apiKeyFile.key): '\(apiKeyFile)' holds no key") }
         if let bad = keys.first(where: { $0.contains(where: \.isWhitespace) }) {
-            throw ConfigurationError("\(Setting.apiKeyFile.key): '\(apiKeyFile)' has a line with a space in it ('\(bad.prefix(4))...'); one key per line")
+            throw ConfigurationError(
+                "\(Setting.apiKeyFile.key): '\(apiKeyFile)' has a line with a space in it ('\(bad.prefix(4))...'); one key per line")
         }
         return apiKeys + keys
     }

@@ -1,4 +1,5 @@
 import Foundation
+
 /// One setting of `enat serve`, declared once: its file key (the environment variable is `ENAT_`
 /// and the key upper-cased; the flag is the key with dashes unless named), its help, its default,
 /// the values it accepts, and the `ServerConfiguration` property it fills. The file reader, the

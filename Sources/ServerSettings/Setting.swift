@@ -13,9 +13,9 @@ public enum Setting {
     public static let models = ServerSetting(
         "models", \.models, flag: "model", default: [],
         shown: "Models/demo-shapes, Models/demo-captions (those that exist, relative to the working directory)",
-        .list(accepts: "bundle folders, official checkpoint files, or random:tiny (random weights: tests, benchmarks)", rule: "must not contain empty paths") {
-            !$0.isEmpty
-        },
+        .list(
+            accepts: "bundle folders, official checkpoint files, or random:tiny (random weights: tests, benchmarks)",
+            rule: "must not contain empty paths", allowed: { !$0.isEmpty }),
         help: "The models to serve.")
     public static let maxBatchSize = ServerSetting(
         "max_batch_size", \.maxBatchSize, default: 4, .integer(atLeast: 1), help: "Samples per engine step.")
@@ -58,9 +58,10 @@ public enum Setting {
         "log_format", \.logFormat, default: nil, shown: "text on a terminal, else json", .optional(.choice),
         help: "Log line format on stderr.")
     public static let apiKeys = ServerSetting(
-        "api_keys", \.apiKeys, flag: "api-key", default: [], shown: "none", .list(
-            accepts: "keys without spaces", rule: "must not contain empty keys or keys with spaces"
-        ) { !$0.isEmpty && !$0.contains(where: \.isWhitespace) },
+        "api_keys", \.apiKeys, flag: "api-key", default: [], shown: "none",
+        .list(
+            accepts: "keys without spaces", rule: "must not contain empty keys or keys with spaces",
+            allowed: { !$0.isEmpty && !$0.contains(where: \.isWhitespace) }),
         help: "API keys clients must send as 'Authorization: Bearer KEY'.")
     public static let apiKeyFile = ServerSetting(
         "api_key_file", \.apiKeyFile, default: nil, shown: "none", .path,
@@ -68,14 +69,15 @@ public enum Setting {
     public static let protectMetrics = ServerSetting(
         "protect_metrics", \.protectMetrics, default: false, .toggle, help: "With API keys, /metrics needs a key too.")
     public static let corsOrigins = ServerSetting(
-        "cors_origins", \.corsOrigins, flag: "cors-origin", default: [], shown: "none", .list(
+        "cors_origins", \.corsOrigins, flag: "cors-origin", default: [], shown: "none",
+        .list(
             accepts: "origins such as https://app.example.com, or *",
-            rule: "must be origins such as https://example.com (scheme, host, optional port) or *"
-        ) { $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") },
+            rule: "must be origins such as https://example.com (scheme, host, optional port) or *",
+            allowed: { $0 == "*" || $0.hasPrefix("http://") || $0.hasPrefix("https://") }),
         help: "Web origins allowed to call the API from a browser (CORS).")
     public static let trustedProxies = ServerSetting(
         "trusted_proxies", \.trustedProxies, flag: "trusted-proxy", default: [], shown: "none",
-        .list(accepts: "addresses", rule: "must not contain empty addresses") { !$0.isEmpty },
+        .list(accepts: "addresses", rule: "must not contain empty addresses", allowed: { !$0.isEmpty }),
         help: "Addresses of reverse proxies whose Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers are believed.")
     public static let precision = ServerSetting(
         "precision", \.precision, default: PrecisionSetting.auto,

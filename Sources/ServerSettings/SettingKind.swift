@@ -89,7 +89,7 @@ extension SettingKind where Value == Bool {
 extension SettingKind where Value == [String] {
     /// A list: repeated flags, comma-separated in the environment, an array of strings in the file.
     /// `rule` is the message when an element is not `allowed`.
-    static func list(accepts: String, rule: String, _ allowed: @escaping @Sendable (String) -> Bool) -> Self {
+    static func list(accepts: String, rule: String, allowed: @escaping @Sendable (String) -> Bool) -> Self {
         Self(
             expected: "an array of strings", accepts: accepts, style: .repeatable,
             parse: { texts in

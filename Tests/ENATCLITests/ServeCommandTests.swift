@@ -1,8 +1,9 @@
 import ArgumentParser
-@testable import ENATCLI
 import Foundation
 import ServerSettings
 import XCTest
+
+@testable import ENATCLI
 
 /// `enat serve`'s flags are the declared settings: each one's flag reaches its setting.
 final class ServeCommandTests: XCTestCase {
@@ -42,11 +43,12 @@ final class ServeCommandTests: XCTestCase {
 
     func testHelpListsTheDeclaredFlagsAndNoOthers() {
         let help = ServeCommand.helpMessage(columns: 400)
-        let flags = Set(help.split(separator: "\n").compactMap { line -> String? in
-            let trimmed = line.drop { $0 == " " }
-            guard trimmed.hasPrefix("--") else { return nil }
-            return String(trimmed.dropFirst(2).prefix { $0 != " " && $0 != "," })
-        })
+        let flags = Set(
+            help.split(separator: "\n").compactMap { line -> String? in
+                let trimmed = line.drop { $0 == " " }
+                guard trimmed.hasPrefix("--") else { return nil }
+                return String(trimmed.dropFirst(2).prefix { $0 != " " && $0 != "," })
+            })
         XCTAssertEqual(flags, Set(Setting.all.map(\.flag) + [Setting.ConfigFile.flag]), help)
         XCTAssertTrue(help.contains(Setting.maxBatchSize.helpText), help)
     }

@@ -1,7 +1,8 @@
-@testable import ENATCLI
 import ServerLog
 import ServerSettings
 import XCTest
+
+@testable import ENATCLI
 
 final class ServedModelsTests: XCTestCase {
     func testMissingModelsNameWhatToPass() {

@@ -3,9 +3,10 @@ import HTTPServer
 import ImageAPI
 import Scheduler
 import ServerLog
-@testable import ServerSettings
 import Tensors
 import XCTest
+
+@testable import ServerSettings
 
 final class ServerConfigurationTests: XCTestCase {
     private func writeFile(_ json: String) throws -> String {
@@ -49,7 +50,9 @@ final class ServerConfigurationTests: XCTestCase {
         var flags = ServerConfiguration.Overrides()
         flags.set(Setting.precision, .auto)
         XCTAssertEqual(try ServerConfiguration.load(configFile: path, environment: environment, flags: flags).configuration.precision, .auto)
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PRECISION": "fp16"], flags: .init(), fileExists: { _ in false })) {
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PRECISION": "fp16"], flags: .init(), fileExists: { _ in false })
+        ) {
             XCTAssertTrue("\($0)".contains("ENAT_PRECISION='fp16' is not one of auto, fp32, bf16"), "\($0)")
         }
         let bad = try writeFile(#"{"precision": "half"}"#)
@@ -105,10 +108,13 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try ServerConfiguration.load(configFile: wrongType, environment: [:], flags: .init())) {
             XCTAssertTrue("\($0)".contains("port"), "\($0)")
         }
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PORT": "eighty"], flags: .init(), fileExists: { _ in false })) {
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PORT": "eighty"], flags: .init(), fileExists: { _ in false })
+        ) {
             XCTAssertTrue("\($0)".contains("ENAT_PORT"), "\($0)")
         }
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_LOG_LEVEL": "loud"], flags: .init(), fileExists: { _ in false }))
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_LOG_LEVEL": "loud"], flags: .init(), fileExists: { _ in false }))
         var flags = ServerConfiguration.Overrides()
         flags.set(Setting.maxBatchSize, 0)
         XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: [:], flags: flags, fileExists: { _ in false })) {
@@ -147,10 +153,14 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertTrue(configuration.protectMetrics)
         XCTAssertEqual(configuration.logFormat, .text)
         XCTAssertEqual(configuration.trustedProxies, ["10.0.0.1"])
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_CORS_ORIGINS": "example.com"], flags: .init(), fileExists: { _ in false })) {
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(
+                configFile: nil, environment: ["ENAT_CORS_ORIGINS": "example.com"], flags: .init(), fileExists: { _ in false })
+        ) {
             XCTAssertTrue("\($0)".hasPrefix("cors_origins"), "\($0)")
         }
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PROTECT_METRICS": "maybe"], flags: .init(), fileExists: { _ in false }))
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PROTECT_METRICS": "maybe"], flags: .init(), fileExists: { _ in false }))
     }
 
     func testAPIKeyFileIsReadAndMustHoldAKey() throws {
@@ -165,7 +175,10 @@ final class ServerConfigurationTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("cannot read '/keys'"), "\($0)")
         }
         configuration.apiKeyFile = nil
-        XCTAssertEqual(try configuration.loadAPIKeys(read: { _ in XCTFail("no file to read"); return nil }), ["flag-key"])
+        XCTAssertEqual(
+            try configuration.loadAPIKeys(read: { _ in
+                XCTFail("no file to read"); return nil
+            }), ["flag-key"])
     }
 
     func testStartupURL() {

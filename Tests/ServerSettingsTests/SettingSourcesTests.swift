@@ -3,8 +3,9 @@ import HTTPServer
 import ImageAPI
 import Scheduler
 import ServerLog
-@testable import ServerSettings
 import XCTest
+
+@testable import ServerSettings
 
 /// Every declared setting is read the same way from the file, the environment and the flags.
 final class SettingSourcesTests: XCTestCase {

@@ -20,7 +20,9 @@ final class SettingTableTests: XCTestCase {
         let expected = Setting.markdownTable.components(separatedBy: "\n")
         let found = try readmeTable()
         for (index, line) in expected.enumerated() where index >= found.count || found[index] != line {
-            XCTFail("README.md row \(index + 1) differs from the declarations:\n  README: \(index < found.count ? found[index] : "(missing)")\n  wanted: \(line)")
+            XCTFail(
+                "README.md row \(index + 1) differs from the declarations:\n  README: \(index < found.count ? found[index] : "(missing)")\n  wanted: \(line)"
+            )
         }
         XCTAssertEqual(found.count, expected.count, "README.md's table has \(found.count) rows, the declarations \(expected.count)")
         if found != expected {
