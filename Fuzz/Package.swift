@@ -5,7 +5,6 @@ import PackageDescription
 // `swift test` of the main package stays plain. Build and run through tools/fuzz.
 let package = Package(
     name: "enat-serve-fuzz",
-    platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "enat-serve", path: ".."),
     ],

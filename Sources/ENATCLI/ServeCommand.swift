@@ -6,6 +6,8 @@ import HTTPServer
 import ImageAPI
 import ModelBundle
 import Scheduler
+import ServerLog
+import ServerSettings
 import Tensors
 
 /// `enat serve`: loads the models, starts the scheduler and the HTTP API, drains on SIGTERM/SIGINT.
@@ -28,94 +30,74 @@ struct ServeCommand: ParsableCommand {
             --shutdown-grace-seconds to finish, then the process exits 0.
             """)
 
-    @Option(help: "JSON configuration file. Env: ENAT_CONFIG. Default: Config/enat-serve.json if present.")
+    @Option(name: .customLong(Setting.ConfigFile.flag), help: ArgumentHelp(Setting.ConfigFile.helpText))
     var config: String?
 
-    @Option(help: "Address to bind (0.0.0.0: every interface). Key: host. Env: ENAT_HOST. Default: 127.0.0.1 (this machine only).")
+    // One option per setting, named and explained by its declaration in `Setting`; every value
+    // is read as text and parsed by the setting's own rules, as the environment's are.
+    @Option(name: .customLong(Setting.host.flag), help: ArgumentHelp(Setting.host.helpText))
     var host: String?
-
-    @Option(help: "Port to bind (0: any free port, logged at startup). Key: port. Env: ENAT_PORT. Default: 8080.")
-    var port: Int?
-
-    @Option(
-        name: .customLong("model"),
-        help: """
-            A model to serve (repeatable): a bundle folder, the official checkpoint files, or random:tiny \
-            (random weights, for tests and benchmarks). Key: models. Env: ENAT_MODELS (comma-separated). \
-            Default: those of Models/demo-shapes, Models/demo-captions that exist.
-            """)
+    @Option(name: .customLong(Setting.port.flag), help: ArgumentHelp(Setting.port.helpText))
+    var port: String?
+    @Option(name: .customLong(Setting.models.flag), help: ArgumentHelp(Setting.models.helpText))
     var models: [String] = []
-
-    @Option(help: "Samples per engine step. Key: max_batch_size. Env: ENAT_MAX_BATCH_SIZE. Default: 4.")
-    var maxBatchSize: Int?
-
-    @Option(help: "Jobs that may wait; beyond it requests get 503 + Retry-After. Key: max_queue_length. Env: ENAT_MAX_QUEUE_LENGTH. Default: 64.")
-    var maxQueueLength: Int?
-
-    @Option(help: "Longest wait in the queue, seconds. Key: max_queue_wait_seconds. Env: ENAT_MAX_QUEUE_WAIT_SECONDS. Default: 120.")
-    var maxQueueWaitSeconds: Double?
-
-    @Option(help: "Deadline of one generation request, seconds. Key: request_timeout_seconds. Env: ENAT_REQUEST_TIMEOUT_SECONDS. Default: 300.")
-    var requestTimeoutSeconds: Double?
-
-    @Option(help: "OpenBLAS threads of the inference thread. Key: blas_threads. Env: ENAT_BLAS_THREADS. Default: number of CPUs.")
-    var blasThreads: Int?
-
-    @Option(help: "Largest request body, bytes (413 beyond). Key: max_body_bytes. Env: ENAT_MAX_BODY_BYTES. Default: 1048576.")
-    var maxBodyBytes: Int?
-
-    @Option(help: "Most connections at once (503 beyond). Key: max_connections. Env: ENAT_MAX_CONNECTIONS. Default: 512.")
-    var maxConnections: Int?
-
-    @Option(help: "Most connections from one client address (429 beyond); behind a proxy, raise it to max_connections. Key: max_connections_per_address. Env: ENAT_MAX_CONNECTIONS_PER_ADDRESS. Default: 64.")
-    var maxConnectionsPerAddress: Int?
-
-    @Option(help: "Time running jobs and streams get on SIGTERM, seconds. Key: shutdown_grace_seconds. Env: ENAT_SHUTDOWN_GRACE_SECONDS. Default: 30.")
-    var shutdownGraceSeconds: Double?
-
-    @Option(help: "How long finished jobs stay available, seconds. Key: job_retention_seconds. Env: ENAT_JOB_RETENTION_SECONDS. Default: 600.")
-    var jobRetentionSeconds: Double?
-
-    @Option(help: "Most finished jobs kept (oldest forgotten first). Key: max_retained_jobs. Env: ENAT_MAX_RETAINED_JOBS. Default: 1000.")
-    var maxRetainedJobs: Int?
-
-    @Option(help: "Most bytes of finished jobs kept (oldest forgotten first). Key: max_retained_bytes. Env: ENAT_MAX_RETAINED_BYTES. Default: 134217728.")
-    var maxRetainedBytes: Int?
-
-    @Option(help: "trace, debug (adds each job's start, steps and end, and probe requests), info, notice, warning, error or critical. Key: log_level. Env: ENAT_LOG_LEVEL. Default: info.")
+    @Option(name: .customLong(Setting.maxBatchSize.flag), help: ArgumentHelp(Setting.maxBatchSize.helpText))
+    var maxBatchSize: String?
+    @Option(name: .customLong(Setting.maxQueueLength.flag), help: ArgumentHelp(Setting.maxQueueLength.helpText))
+    var maxQueueLength: String?
+    @Option(name: .customLong(Setting.maxQueueWaitSeconds.flag), help: ArgumentHelp(Setting.maxQueueWaitSeconds.helpText))
+    var maxQueueWaitSeconds: String?
+    @Option(name: .customLong(Setting.requestTimeoutSeconds.flag), help: ArgumentHelp(Setting.requestTimeoutSeconds.helpText))
+    var requestTimeoutSeconds: String?
+    @Option(name: .customLong(Setting.blasThreads.flag), help: ArgumentHelp(Setting.blasThreads.helpText))
+    var blasThreads: String?
+    @Option(name: .customLong(Setting.maxBodyBytes.flag), help: ArgumentHelp(Setting.maxBodyBytes.helpText))
+    var maxBodyBytes: String?
+    @Option(name: .customLong(Setting.maxConnections.flag), help: ArgumentHelp(Setting.maxConnections.helpText))
+    var maxConnections: String?
+    @Option(name: .customLong(Setting.maxConnectionsPerAddress.flag), help: ArgumentHelp(Setting.maxConnectionsPerAddress.helpText))
+    var maxConnectionsPerAddress: String?
+    @Option(name: .customLong(Setting.shutdownGraceSeconds.flag), help: ArgumentHelp(Setting.shutdownGraceSeconds.helpText))
+    var shutdownGraceSeconds: String?
+    @Option(name: .customLong(Setting.jobRetentionSeconds.flag), help: ArgumentHelp(Setting.jobRetentionSeconds.helpText))
+    var jobRetentionSeconds: String?
+    @Option(name: .customLong(Setting.maxRetainedJobs.flag), help: ArgumentHelp(Setting.maxRetainedJobs.helpText))
+    var maxRetainedJobs: String?
+    @Option(name: .customLong(Setting.maxRetainedBytes.flag), help: ArgumentHelp(Setting.maxRetainedBytes.helpText))
+    var maxRetainedBytes: String?
+    @Option(name: .customLong(Setting.logLevel.flag), help: ArgumentHelp(Setting.logLevel.helpText))
     var logLevel: String?
-
-    @Option(help: "text or json. Key: log_format. Env: ENAT_LOG_FORMAT. Default: text on a terminal, json otherwise.")
+    @Option(name: .customLong(Setting.logFormat.flag), help: ArgumentHelp(Setting.logFormat.helpText))
     var logFormat: String?
-
-    @Option(
-        name: .customLong("api-key"),
-        help: "An API key clients must send as 'Authorization: Bearer KEY' (repeatable). Key: api_keys. Env: ENAT_API_KEYS (comma-separated). Default: none (no key needed).")
+    @Option(name: .customLong(Setting.apiKeys.flag), help: ArgumentHelp(Setting.apiKeys.helpText))
     var apiKeys: [String] = []
-
-    @Option(help: "A file of API keys, one per line (# comments). Key: api_key_file. Env: ENAT_API_KEY_FILE.")
+    @Option(name: .customLong(Setting.apiKeyFile.flag), help: ArgumentHelp(Setting.apiKeyFile.helpText))
     var apiKeyFile: String?
-
-    @Flag(help: "With API keys, /metrics needs a key too. Key: protect_metrics. Env: ENAT_PROTECT_METRICS. Default: off.")
+    @Flag(name: .customLong(Setting.protectMetrics.flag), help: ArgumentHelp(Setting.protectMetrics.helpText))
     var protectMetrics = false
-
-    @Option(
-        name: .customLong("cors-origin"),
-        help: "A web origin allowed to call the API from a browser, such as https://app.example.com, or * (repeatable). Key: cors_origins. Env: ENAT_CORS_ORIGINS (comma-separated). Default: none.")
+    @Option(name: .customLong(Setting.corsOrigins.flag), help: ArgumentHelp(Setting.corsOrigins.helpText))
     var corsOrigins: [String] = []
-
-    @Option(
-        name: .customLong("trusted-proxy"),
-        help: "Address of a reverse proxy whose Forwarded / X-Forwarded-Proto / X-Forwarded-Host headers are believed (repeatable). Key: trusted_proxies. Env: ENAT_TRUSTED_PROXIES (comma-separated). Default: none.")
+    @Option(name: .customLong(Setting.trustedProxies.flag), help: ArgumentHelp(Setting.trustedProxies.helpText))
     var trustedProxies: [String] = []
-
-    @Option(
-        help: """
-            Number format of the linear layers: fp32, bf16 (bfloat16 weights and products, float32 sums; \
-            needs AVX2+FMA or AVX512-BF16) or auto (bf16 where the CPU has AVX512-BF16). Key: precision. \
-            Env: ENAT_PRECISION. Default: auto.
-            """)
+    @Option(name: .customLong(Setting.precision.flag), help: ArgumentHelp(Setting.precision.helpText))
     var precision: String?
+
+    /// The values given on the command line, by setting key (a test checks that every setting has its flag here).
+    var givenFlags: [String: [String]] {
+        func given(_ text: String?) -> [String] { text.map { [$0] } ?? [] }
+        return [
+            Setting.host.key: given(host), Setting.port.key: given(port), Setting.models.key: models,
+            Setting.maxBatchSize.key: given(maxBatchSize), Setting.maxQueueLength.key: given(maxQueueLength),
+            Setting.maxQueueWaitSeconds.key: given(maxQueueWaitSeconds), Setting.requestTimeoutSeconds.key: given(requestTimeoutSeconds),
+            Setting.blasThreads.key: given(blasThreads), Setting.maxBodyBytes.key: given(maxBodyBytes),
+            Setting.maxConnections.key: given(maxConnections), Setting.maxConnectionsPerAddress.key: given(maxConnectionsPerAddress),
+            Setting.shutdownGraceSeconds.key: given(shutdownGraceSeconds), Setting.jobRetentionSeconds.key: given(jobRetentionSeconds),
+            Setting.maxRetainedJobs.key: given(maxRetainedJobs), Setting.maxRetainedBytes.key: given(maxRetainedBytes),
+            Setting.logLevel.key: given(logLevel), Setting.logFormat.key: given(logFormat), Setting.apiKeys.key: apiKeys,
+            Setting.apiKeyFile.key: given(apiKeyFile), Setting.protectMetrics.key: protectMetrics ? ["true"] : [],
+            Setting.corsOrigins.key: corsOrigins, Setting.trustedProxies.key: trustedProxies, Setting.precision.key: given(precision),
+        ]
+    }
 
     func run() throws {
         let (configuration, file) = try loadConfiguration()
@@ -127,12 +109,14 @@ struct ServeCommand: ParsableCommand {
         }
         let format = configuration.logFormat ?? (isatty(STDERR_FILENO) == 1 ? .text : .json)
         let logger = Logger(level: configuration.logLevel, format: format)
-        logger.info("configuration", [
-            "file": .string(file ?? "(none)"), "host": .string(configuration.host), "port": .int(configuration.port),
-            "max_batch_size": .int(configuration.maxBatchSize), "max_queue_length": .int(configuration.maxQueueLength),
-            "blas_threads": .int(configuration.blasThreads), "precision": .string(configuration.precision.rawValue),
-            "api_keys": .int(apiKeys.count), "cors_origins": .string(configuration.corsOrigins.joined(separator: ",")),
-        ])
+        logger.info(
+            "configuration",
+            [
+                "file": .string(file ?? "(none)"), "host": .string(configuration.host), "port": .int(configuration.port),
+                Setting.maxBatchSize.key: .int(configuration.maxBatchSize), Setting.maxQueueLength.key: .int(configuration.maxQueueLength),
+                Setting.blasThreads.key: .int(configuration.blasThreads), Setting.precision.key: .string(configuration.precision.rawValue),
+                Setting.apiKeys.key: .int(apiKeys.count), Setting.corsOrigins.key: .string(configuration.corsOrigins.joined(separator: ",")),
+            ])
         // Before loading: a port in use should not cost the wait for the models.
         if let problem = PortProbe.problem(host: configuration.host, port: configuration.port) {
             throw CommandError("cannot listen on \(configuration.host):\(configuration.port): \(problem)")
@@ -152,7 +136,7 @@ struct ServeCommand: ParsableCommand {
         }
         let scheduler = GenerationScheduler(models: models, configuration: configuration.schedulerConfiguration)
         scheduler.start()
-        let api = ImageAPI(scheduler: scheduler, configuration: APIConfiguration(configuration, apiKeys: apiKeys, logger: logger))
+        let api = ImageAPI(scheduler: scheduler, configuration: configuration.apiConfiguration(apiKeys: apiKeys, logger: logger))
         let server = HTTPServer(
             configuration: configuration.httpServerConfiguration, onRejection: api.rejectionObserver, handler: api.handler)
         let port: Int
@@ -161,59 +145,21 @@ struct ServeCommand: ParsableCommand {
         } catch {
             throw CommandError("cannot listen on \(configuration.host):\(configuration.port): \(error)")
         }
-        logger.info("listening", [
-            "host": .string(configuration.host), "port": .int(port), "url": .string(configuration.url(port: port)),
-            "models": .string(scheduler.models.map(\.id).joined(separator: ",")),
-            "auth": .string(apiKeys.isEmpty ? "none" : "api key"),
-        ])
+        logger.info(
+            "listening",
+            [
+                "host": .string(configuration.host), "port": .int(port), "url": .string(configuration.url(port: port)),
+                "models": .string(scheduler.models.map(\.id).joined(separator: ",")),
+                "auth": .string(apiKeys.isEmpty ? "none" : "api key"),
+            ])
         shutdown.serving(api: api, scheduler: scheduler, server: server)
         dispatchMain()
     }
 
     /// Defaults < file < environment < these flags.
-    private func loadConfiguration() throws -> (ServerConfiguration, String?) {
-        var flags = ServerConfiguration.Overrides()
-        flags.host = host
-        flags.port = port
-        flags.models = models.isEmpty ? nil : models
-        flags.maxBatchSize = maxBatchSize
-        flags.maxQueueLength = maxQueueLength
-        flags.maxQueueWaitSeconds = maxQueueWaitSeconds
-        flags.requestTimeoutSeconds = requestTimeoutSeconds
-        flags.blasThreads = blasThreads
-        flags.maxBodyBytes = maxBodyBytes
-        flags.maxConnections = maxConnections
-        flags.maxConnectionsPerAddress = maxConnectionsPerAddress
-        flags.shutdownGraceSeconds = shutdownGraceSeconds
-        flags.jobRetentionSeconds = jobRetentionSeconds
-        flags.maxRetainedJobs = maxRetainedJobs
-        flags.maxRetainedBytes = maxRetainedBytes
-        if let logLevel {
-            guard let level = LogLevel(rawValue: logLevel.lowercased()) else {
-                throw ValidationError("--log-level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            flags.logLevel = level
-        }
-        if let precision {
-            guard let setting = PrecisionSetting(rawValue: precision.lowercased()) else {
-                throw ValidationError("--precision must be one of \(PrecisionSetting.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            flags.precision = setting
-        }
-        if let logFormat {
-            guard let format = LogFormat(rawValue: logFormat.lowercased()) else {
-                throw ValidationError("--log-format must be one of \(LogFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            flags.logFormat = format
-        }
-        flags.apiKeys = apiKeys.isEmpty ? nil : apiKeys
-        flags.apiKeyFile = apiKeyFile
-        flags.protectMetrics = protectMetrics ? true : nil
-        flags.corsOrigins = corsOrigins.isEmpty ? nil : corsOrigins
-        flags.trustedProxies = trustedProxies.isEmpty ? nil : trustedProxies
+    func loadConfiguration(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> (ServerConfiguration, String?) {
         do {
-            let loaded = try ServerConfiguration.load(
-                configFile: config, environment: ProcessInfo.processInfo.environment, flags: flags)
+            let loaded = try ServerConfiguration.load(configFile: config, environment: environment, flags: .flags(givenFlags))
             return (loaded.configuration, loaded.file)
         } catch {
             // The configuration's own words, without the usage text a flag typo would deserve.

@@ -1,3 +1,5 @@
+import ServerLog
+
 /// The API's own limits and timings (the scheduler and the HTTP server have theirs).
 public struct APIConfiguration: Sendable {
     /// Deadline of one generation request, from its arrival.
@@ -21,16 +23,4 @@ public struct APIConfiguration: Sendable {
     public var trustedProxies: [String] = []
 
     public init() {}
-
-    /// The API part of a server configuration.
-    /// `apiKeys` are the server's keys from every source (`ServerConfiguration.loadAPIKeys`).
-    public init(_ server: ServerConfiguration, apiKeys: [String] = [], logger: Logger) {
-        self.init()
-        requestTimeout = .milliseconds(Int64((server.requestTimeoutSeconds * 1000).rounded()))
-        self.logger = logger
-        self.apiKeys = APIKeys(apiKeys)
-        protectMetrics = server.protectMetrics
-        crossOrigin = CrossOriginPolicy(origins: server.corsOrigins)
-        trustedProxies = server.trustedProxies
-    }
 }

@@ -1,4 +1,6 @@
+import ENAT
 import Scheduler
+import ServerLog
 
 extension ImageAPI {
     /// At debug level, follows a new job and logs its start, each step and its end, so a person

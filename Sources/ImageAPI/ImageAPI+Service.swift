@@ -1,7 +1,9 @@
+import ENAT
 import Foundation
 import HTTPServer
 import ModelBundle
 import Scheduler
+import Tensors
 
 /// Health, readiness, metrics and the model list.
 extension ImageAPI {

@@ -4,6 +4,7 @@ import HTTPServer
 import LockedValue
 import ModelBundle
 import Scheduler
+import ServerLog
 
 /// The HTTP API of enat-serve on top of a `GenerationScheduler`: OpenAI's Images API, jobs with
 /// progressive streams, models, health, readiness, metrics and a demo page.

@@ -1,3 +1,4 @@
+import ENAT
 import Foundation
 import HTTPServer
 import ModelBundle

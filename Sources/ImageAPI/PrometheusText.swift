@@ -1,6 +1,7 @@
 import Foundation
 import ModelBundle
 import Scheduler
+import Tensors
 
 /// Prometheus text exposition format 0.0.4.
 struct PrometheusText {

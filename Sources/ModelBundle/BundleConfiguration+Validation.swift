@@ -1,3 +1,4 @@
+import CLIPText
 import ENAT
 import VQGAN
 

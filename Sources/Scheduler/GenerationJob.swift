@@ -1,4 +1,5 @@
 import DurationSeconds
+import ENAT
 import Foundation
 import LockedValue
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The scheduler's limits, as one value.
 public struct SchedulerConfiguration: Sendable, Equatable {
     /// Samples running at once, over all models; also the most samples in one engine call.
@@ -6,7 +8,8 @@ public struct SchedulerConfiguration: Sendable, Equatable {
     public var maxQueueLength: Int
     /// A job still queued after this long fails with `.deadlineExceeded`.
     public var maxQueueWait: Duration
-    /// OpenBLAS threads of the inference thread's BLAS calls.
+    /// OpenBLAS threads of the inference thread's BLAS calls; by default one per CPU, as the server's
+    /// `blas_threads` setting.
     public var blasThreads: Int
     /// How long finished jobs stay findable by `job(id:)`, at most.
     public var jobRetention: Duration
@@ -18,7 +21,7 @@ public struct SchedulerConfiguration: Sendable, Equatable {
 
     public init(
         maxBatchSize: Int = 4, maxQueueLength: Int = 64, maxQueueWait: Duration = .seconds(120),
-        blasThreads: Int = 2, jobRetention: Duration = .seconds(600), maxRetainedJobs: Int = 1000,
+        blasThreads: Int = ProcessInfo.processInfo.activeProcessorCount, jobRetention: Duration = .seconds(600), maxRetainedJobs: Int = 1000,
         maxRetainedBytes: Int = 128 << 20
     ) {
         self.maxBatchSize = maxBatchSize

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import LockedValue
+import ServerLog
 import XCTest
 @testable import ImageAPI
 
@@ -114,13 +115,5 @@ final class AccessTests: XCTestCase {
         XCTAssertFalse(logged.contains { $0.contains("\"path\":\"/healthz\"") }, "probes are logged at debug")
         let metrics = try WireClient.request(port: live.port, "GET", "/metrics")
         XCTAssertTrue(metrics.text.contains(#"enat_submit_rejections_total{reason="invalid"} 1"#), metrics.text)
-    }
-
-    func testTextLogFormat() {
-        let lines = Locked<[String]>([])
-        let logger = Logger(level: .debug, format: .text) { line in lines.withLock { $0.append(line) } }
-        logger.info("request", ["path": "/v1/jobs", "status": 400, "error": "'x' is not a class"])
-        let line = lines.withLock { $0[0] }
-        XCTAssertTrue(line.hasSuffix(#"INFO   request error="'x' is not a class" path=/v1/jobs status=400"#), line)
     }
 }

@@ -1,4 +1,7 @@
+import ENAT
+import HTTPServer
 import ModelBundle
+import Scheduler
 import XCTest
 @testable import ImageAPI
 

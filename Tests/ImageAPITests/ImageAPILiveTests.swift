@@ -1,5 +1,6 @@
 import Foundation
 import Scheduler
+import ServerLog
 import XCTest
 @testable import ImageAPI
 

@@ -1,3 +1,4 @@
+import ENAT
 import ModelBundle
 import Scheduler
 import XCTest

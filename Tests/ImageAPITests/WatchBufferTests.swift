@@ -1,5 +1,7 @@
+import ENAT
 import HTTPServer
 import LockedValue
+import ModelBundle
 import Scheduler
 import XCTest
 @testable import ImageAPI

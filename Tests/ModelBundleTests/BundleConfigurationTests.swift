@@ -1,5 +1,7 @@
+import CLIPText
 import ENAT
 import Foundation
+import VQGAN
 import XCTest
 
 @testable import ModelBundle

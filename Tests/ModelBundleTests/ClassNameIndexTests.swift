@@ -1,3 +1,4 @@
+import ENAT
 import XCTest
 
 @testable import ModelBundle

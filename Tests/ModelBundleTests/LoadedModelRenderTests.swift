@@ -1,5 +1,6 @@
 import ENAT
 import Imaging
+import VQGAN
 import XCTest
 
 @testable import ModelBundle

@@ -16,6 +16,7 @@ import argparse
 import itertools
 import json
 import os
+import sys
 
 import common  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import numpy as np
@@ -25,7 +26,8 @@ from PIL import Image
 from common import OUT, VOCAB, log, setup_torch
 import dataset
 import classifier as clf
-from clip_tokenizer import CLIPTokenizer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer, checked against the official ids)
 from enat import generate
 from train_enat import Conditioned, build
 from vqgan import VQGAN, VQGANConfig
@@ -71,9 +73,9 @@ def sample_class(model: Conditioned, vq, labels, settings, seed, batch=48):
 def sample_caption(model: Conditioned, vq, tok, captions, settings, seed, batch=48):
     imgs = []
     gen = torch.Generator().manual_seed(seed)
-    empty = torch.tensor([tok.encode_padded("")])
+    empty = torch.tensor([tok.tokenize("")])
     for i in range(0, len(captions), batch):
-        ids_txt = torch.tensor([tok.encode_padded(c) for c in captions[i:i + batch]])
+        ids_txt = torch.tensor([tok.tokenize(c) for c in captions[i:i + batch]])
         cond = {"text": model.text(ids_txt)}
         ue = model.text(empty)
         uncond = {"text": (ue[0].expand(len(ids_txt), -1, -1), ue[1].expand(len(ids_txt), -1))}

@@ -39,7 +39,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tools", "golden"))
 
 from clip_text import CLIPTextConfig, CLIPTextModel  # noqa: E402
-from clip_tokenizer import CLIPTokenizer  # noqa: E402
+from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer)
 from enat import ENAT, ENATConfig  # noqa: E402
 from enat_reference import Config as RefConfig, ENATReference  # noqa: E402
 
@@ -106,7 +106,7 @@ def main() -> int:
         ids_prev[b, order[:13]] = M  # 13 masked before
         ids[b, order[:9]] = M  # 9 of them still masked now
     tok = CLIPTokenizer(args.vocab)
-    input_ids = np.array([tok.encode_padded(c) for c in CAPTIONS], dtype=np.int32)
+    input_ids = np.array([tok.tokenize(c) for c in CAPTIONS], dtype=np.int32)
 
     text_model = text_model.double()
     model = model.double()

@@ -22,6 +22,7 @@ import itertools
 import json
 import math
 import os
+import sys
 
 import common  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import numpy as np
@@ -31,7 +32,8 @@ import torch.nn.functional as F
 from common import OUT, VOCAB, Clock, log, setup_torch
 import dataset
 from clip_text import CLIPTextConfig, CLIPTextModel
-from clip_tokenizer import CLIPTokenizer
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer, checked against the official ids)
 from enat import ENAT, ENATConfig
 
 
@@ -107,8 +109,8 @@ def main():
     cfg = model.enat.config
     if a.kind == "caption":
         tok = CLIPTokenizer(VOCAB)
-        ids_all = torch.tensor([tok.encode_padded(c) for c in captions[:N]], dtype=torch.long)
-        empty_ids = torch.tensor(tok.encode_padded(""), dtype=torch.long)
+        ids_all = torch.tensor([tok.tokenize(c) for c in captions[:N]], dtype=torch.long)
+        empty_ids = torch.tensor(tok.tokenize(""), dtype=torch.long)
     out = os.path.join(OUT, f"enat_{a.kind}.pt")
     done_steps = 0
     if a.resume:

@@ -1,18 +1,20 @@
 import DurationSeconds
 import Foundation
 import ModelBundle
+import ServerLog
+import ServerSettings
 import Tensors
 
 /// Turns the configured model paths into loaded models, with errors a person can act on.
-public enum ServedModels {
+enum ServedModels {
     /// The name of the random test model: ENAT's `enat_tiny` shapes and a small VQGAN with random
     /// weights (`BundleConfiguration.testTiny`). Its images are noise; it exists so tests and
     /// benchmarks run without trained weights.
-    public static let randomTiny = "random:tiny"
+    static let randomTiny = "random:tiny"
 
     /// Loads every model of `configuration` (its paths, or the demo bundles that exist). Throws a
     /// `ConfigurationError` naming what to pass when there is nothing to load or a path does not exist.
-    public static func load(
+    static func load(
         _ configuration: ServerConfiguration, logger: Logger, executablePath: String? = nil,
         workingDirectory: String = FileManager.default.currentDirectoryPath,
         fileExists: (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }
@@ -41,12 +43,14 @@ public enum ServedModels {
                 }
                 model = try LoadedModel.load(path: path, precision: precision)
             }
-            logger.info("model loaded", [
-                "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
-                "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).inSeconds),
-                "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
-                "kernel": .string(model.computeKernel),
-            ])
+            logger.info(
+                "model loaded",
+                [
+                    "model": .string(model.id), "kind": .string(model.kind.rawValue), "path": .string(path),
+                    "resolution": .int(model.imageSize), "seconds": .double((ContinuousClock.now - start).inSeconds),
+                    "precision": .string(model.precision.rawValue), "backend": .string(model.computeBackend),
+                    "kernel": .string(model.computeKernel),
+                ])
             models.append(model)
         }
         return models
@@ -56,7 +60,8 @@ public enum ServedModels {
     /// in a checkout's build folder (`CHECKOUT/.build/release/enat`), the exact flags for its bundles.
     static func missingDemoBundles(executablePath: String?, workingDirectory: String, fileExists: (String) -> Bool) -> String {
         let looked = ServerConfiguration.defaultModelPaths.map { workingDirectory + "/" + $0 }
-        var message = "no model to serve: the demo bundles are looked for relative to the working directory, at "
+        var message =
+            "no model to serve: the demo bundles are looked for relative to the working directory, at "
             + looked.joined(separator: " and ") + ", and are not there."
         var found: [String]?
         if let executablePath {
@@ -72,11 +77,14 @@ public enum ServedModels {
             }
         }
         if let found {
-            message += " Run from the checkout (cd \(URL(fileURLWithPath: found[0]).deletingLastPathComponent().deletingLastPathComponent().path)), or pass "
+            message +=
+                " Run from the checkout (cd \(URL(fileURLWithPath: found[0]).deletingLastPathComponent().deletingLastPathComponent().path)), or pass "
                 + found.map { "--model \($0)" }.joined(separator: " ") + "."
         } else {
-            message += " Run from the checkout (where Models/ is), or pass --model PATH (a bundle folder or the official checkpoint files; repeatable) or set ENAT_MODELS."
+            message +=
+                " Run from the checkout (where Models/ is), or pass --model PATH (a bundle folder or the official checkpoint files; repeatable) or set ENAT_MODELS."
         }
         return message + " --model \(randomTiny) serves a random-weight test model."
     }
+
 }

@@ -1,5 +1,7 @@
 import HTTPServer
+import ImageAPI
 import Scheduler
+import ServerLog
 
 extension ServerConfiguration {
     /// The HTTP server's part.
@@ -17,6 +19,18 @@ extension ServerConfiguration {
             maxBatchSize: maxBatchSize, maxQueueLength: maxQueueLength, maxQueueWait: .seconds(maxQueueWaitSeconds),
             blasThreads: blasThreads, jobRetention: .seconds(jobRetentionSeconds), maxRetainedJobs: maxRetainedJobs,
             maxRetainedBytes: maxRetainedBytes)
+    }
+
+    /// The API's part. `apiKeys` are the server's keys from every source (`loadAPIKeys`).
+    public func apiConfiguration(apiKeys: [String], logger: Logger) -> APIConfiguration {
+        var api = APIConfiguration()
+        api.requestTimeout = .milliseconds(Int64((requestTimeoutSeconds * 1000).rounded()))
+        api.logger = logger
+        api.apiKeys = APIKeys(apiKeys)
+        api.protectMetrics = protectMetrics
+        api.crossOrigin = CrossOriginPolicy(origins: corsOrigins)
+        api.trustedProxies = trustedProxies
+        return api
     }
 
     /// How long a drain may take.

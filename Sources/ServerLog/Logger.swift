@@ -38,9 +38,9 @@ public struct Logger: Sendable {
             sink(line)
             return
         }
-        var line = "{\"ts\":" + JSON.encodeString(Self.timestamp()) + ",\"level\":\"\(level.rawValue)\",\"msg\":" + JSON.encodeString(message)
+        var line = "{\"ts\":" + jsonString(Self.timestamp()) + ",\"level\":\"\(level.rawValue)\",\"msg\":" + jsonString(message)
         for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
-            line += "," + JSON.encodeString(key) + ":" + value.json
+            line += "," + jsonString(key) + ":" + value.json
         }
         sink(line + "}")
     }
@@ -72,17 +72,25 @@ public enum LogValue: Sendable, ExpressibleByStringLiteral, ExpressibleByInteger
         switch self {
         case .string(let text):
             let plain = !text.isEmpty && !text.contains { $0 == " " || $0 == "\"" || $0 == "=" || $0.isNewline }
-            return plain ? text : JSON.encodeString(text)
+            return plain ? text : jsonString(text)
         case .int, .double, .bool: return json
         }
     }
 
     var json: String {
         switch self {
-        case .string(let text): return JSON.encodeString(text)
+        case .string(let text): return jsonString(text)
         case .int(let number): return String(number)
         case .double(let number): return number.isFinite ? String(format: "%.6g", number) : "null"
         case .bool(let flag): return flag ? "true" : "false"
         }
     }
+}
+
+/// A string as a JSON literal (`/` unescaped, as the API's responses write it).
+private func jsonString(_ text: String) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.withoutEscapingSlashes]
+    // Encoding a String cannot fail.
+    return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }

@@ -1,6 +1,12 @@
 import Foundation
+import HTTPServer
+import ImageAPI
+import Scheduler
+import ServerLog
+import Tensors
 import XCTest
-@testable import ImageAPI
+
+@testable import ServerSettings
 
 final class ServerConfigurationTests: XCTestCase {
     private func writeFile(_ json: String) throws -> String {
@@ -42,9 +48,11 @@ final class ServerConfigurationTests: XCTestCase {
         let environment = ["ENAT_PRECISION": "FP32"]
         XCTAssertEqual(try ServerConfiguration.load(configFile: path, environment: environment, flags: .init()).configuration.precision, .fp32)
         var flags = ServerConfiguration.Overrides()
-        flags.precision = .auto
+        flags.set(Setting.precision, .auto)
         XCTAssertEqual(try ServerConfiguration.load(configFile: path, environment: environment, flags: flags).configuration.precision, .auto)
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PRECISION": "fp16"], flags: .init(), fileExists: { _ in false })) {
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PRECISION": "fp16"], flags: .init(), fileExists: { _ in false })
+        ) {
             XCTAssertTrue("\($0)".contains("ENAT_PRECISION='fp16' is not one of auto, fp32, bf16"), "\($0)")
         }
         let bad = try writeFile(#"{"precision": "half"}"#)
@@ -56,7 +64,7 @@ final class ServerConfigurationTests: XCTestCase {
     func testFlagBeatsEnvironmentBeatsFileBeatsDefault() throws {
         let path = try writeFile(#"{"port": 9001, "max_batch_size": 2, "max_queue_length": 5, "log_level": "debug", "models": ["a", "b"]}"#)
         var flags = ServerConfiguration.Overrides()
-        flags.port = 9003
+        flags.set(Setting.port, 9003)
         let environment = ["ENAT_PORT": "9002", "ENAT_MAX_BATCH_SIZE": "3", "ENAT_MODELS": "x, y", "UNRELATED": "1"]
         let (configuration, file) = try ServerConfiguration.load(configFile: path, environment: environment, flags: flags)
         XCTAssertEqual(file, path)
@@ -100,12 +108,15 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertThrowsError(try ServerConfiguration.load(configFile: wrongType, environment: [:], flags: .init())) {
             XCTAssertTrue("\($0)".contains("port"), "\($0)")
         }
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PORT": "eighty"], flags: .init(), fileExists: { _ in false })) {
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PORT": "eighty"], flags: .init(), fileExists: { _ in false })
+        ) {
             XCTAssertTrue("\($0)".contains("ENAT_PORT"), "\($0)")
         }
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_LOG_LEVEL": "loud"], flags: .init(), fileExists: { _ in false }))
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_LOG_LEVEL": "loud"], flags: .init(), fileExists: { _ in false }))
         var flags = ServerConfiguration.Overrides()
-        flags.maxBatchSize = 0
+        flags.set(Setting.maxBatchSize, 0)
         XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: [:], flags: flags, fileExists: { _ in false })) {
             XCTAssertEqual("\($0)", "max_batch_size must be at least 1")
         }
@@ -134,7 +145,7 @@ final class ServerConfigurationTests: XCTestCase {
     func testAccessSettingsFromEverySource() throws {
         let path = try writeFile(#"{"api_keys": ["file-key"], "cors_origins": ["https://a.example"], "protect_metrics": true, "log_format": "json"}"#)
         var flags = ServerConfiguration.Overrides()
-        flags.trustedProxies = ["10.0.0.1"]
+        flags.set(Setting.trustedProxies, ["10.0.0.1"])
         let (configuration, _) = try ServerConfiguration.load(
             configFile: path, environment: ["ENAT_API_KEYS": "k1, k2", "ENAT_LOG_FORMAT": "text"], flags: flags)
         XCTAssertEqual(configuration.apiKeys, ["k1", "k2"], "environment beats the file")
@@ -142,10 +153,14 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertTrue(configuration.protectMetrics)
         XCTAssertEqual(configuration.logFormat, .text)
         XCTAssertEqual(configuration.trustedProxies, ["10.0.0.1"])
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_CORS_ORIGINS": "example.com"], flags: .init(), fileExists: { _ in false })) {
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(
+                configFile: nil, environment: ["ENAT_CORS_ORIGINS": "example.com"], flags: .init(), fileExists: { _ in false })
+        ) {
             XCTAssertTrue("\($0)".hasPrefix("cors_origins"), "\($0)")
         }
-        XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PROTECT_METRICS": "maybe"], flags: .init(), fileExists: { _ in false }))
+        XCTAssertThrowsError(
+            try ServerConfiguration.load(configFile: nil, environment: ["ENAT_PROTECT_METRICS": "maybe"], flags: .init(), fileExists: { _ in false }))
     }
 
     func testAPIKeyFileIsReadAndMustHoldAKey() throws {
@@ -160,7 +175,10 @@ final class ServerConfigurationTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("cannot read '/keys'"), "\($0)")
         }
         configuration.apiKeyFile = nil
-        XCTAssertEqual(try configuration.loadAPIKeys(read: { _ in XCTFail("no file to read"); return nil }), ["flag-key"])
+        XCTAssertEqual(
+            try configuration.loadAPIKeys(read: { _ in
+                XCTFail("no file to read"); return nil
+            }), ["flag-key"])
     }
 
     func testStartupURL() {
@@ -171,13 +189,15 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.url(port: 9000), "http://[::1]:9000/")
     }
 
-    func testEnvironmentNames() {
-        XCTAssertEqual(ServerConfiguration.environmentName(.maxQueueWaitSeconds), "ENAT_MAX_QUEUE_WAIT_SECONDS")
-        XCTAssertEqual(ServerConfiguration.environmentName(.maxRetainedBytes), "ENAT_MAX_RETAINED_BYTES")
-        XCTAssertEqual(ServerConfiguration.environmentName(.apiKeys), "ENAT_API_KEYS")
-        XCTAssertEqual(ServerConfiguration.environmentName(.precision), "ENAT_PRECISION")
-        XCTAssertEqual(ServerConfiguration.environmentName(.maxConnectionsPerAddress), "ENAT_MAX_CONNECTIONS_PER_ADDRESS")
-        XCTAssertEqual(ServerConfiguration.CodingKeys.allCases.count, 23)
+    func testEnvironmentNamesAndFlagsFollowTheKeys() {
+        XCTAssertEqual(Setting.maxQueueWaitSeconds.environmentName, "ENAT_MAX_QUEUE_WAIT_SECONDS")
+        XCTAssertEqual(Setting.maxRetainedBytes.environmentName, "ENAT_MAX_RETAINED_BYTES")
+        XCTAssertEqual(Setting.apiKeys.environmentName, "ENAT_API_KEYS")
+        XCTAssertEqual(Setting.maxConnectionsPerAddress.flag, "max-connections-per-address")
+        XCTAssertEqual(Setting.apiKeys.flag, "api-key", "a repeatable flag names one value")
+        XCTAssertEqual(Setting.all.count, 23)
+        XCTAssertEqual(Set(Setting.all.map(\.key)).count, Setting.all.count, "keys are unique")
+        XCTAssertEqual(Set(Setting.all.map(\.flag)).count, Setting.all.count, "flags are unique")
     }
 
     func testModelPathsDefaultToExistingDemoBundles() {
@@ -186,27 +206,6 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(configuration.modelPaths(fileExists: { _ in false }), [])
         configuration.models = ["random:tiny"]
         XCTAssertEqual(configuration.modelPaths(fileExists: { _ in false }), ["random:tiny"])
-    }
-
-    func testMissingModelsNameWhatToPass() {
-        XCTAssertThrowsError(try ServedModels.load(ServerConfiguration(), logger: .disabled, fileExists: { _ in false })) {
-            let message = "\($0)"
-            XCTAssertTrue(message.contains("--model"), message)
-            XCTAssertTrue(message.contains("Models/demo-shapes"), message)
-            XCTAssertTrue(message.contains("random:tiny"), message)
-        }
-        // Started from elsewhere with a checkout's binary: the exact flags for that checkout's bundles.
-        let message = ServedModels.missingDemoBundles(
-            executablePath: "/src/enat-serve/.build/release/enat", workingDirectory: "/home/user",
-            fileExists: { $0.hasPrefix("/src/enat-serve/Models/") })
-        XCTAssertTrue(message.contains("/home/user/Models/demo-shapes"), message)
-        XCTAssertTrue(message.contains("--model /src/enat-serve/Models/demo-shapes --model /src/enat-serve/Models/demo-captions"), message)
-        XCTAssertTrue(message.contains("cd /src/enat-serve"), message)
-        var configuration = ServerConfiguration()
-        configuration.models = ["/no/such/bundle"]
-        XCTAssertThrowsError(try ServedModels.load(configuration, logger: .disabled)) {
-            XCTAssertTrue("\($0)".contains("'/no/such/bundle' does not exist"), "\($0)")
-        }
     }
 
     func testComponentsCarryTheSettings() {
@@ -229,7 +228,7 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(loaded.schedulerConfiguration.maxRetainedJobs, 9, "environment beats the file")
         XCTAssertEqual(loaded.schedulerConfiguration.maxRetainedBytes, 2_000_000)
         var flags = ServerConfiguration.Overrides()
-        flags.maxRetainedJobs = 0
+        flags.set(Setting.maxRetainedJobs, 0)
         XCTAssertThrowsError(try ServerConfiguration.load(configFile: nil, environment: [:], flags: flags, fileExists: { _ in false })) {
             XCTAssertEqual("\($0)", "max_retained_jobs must be at least 1")
         }
