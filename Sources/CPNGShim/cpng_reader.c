@@ -108,6 +108,9 @@ cpng_status cpng_reader_open(const uint8_t *data, size_t size, const cpng_read_l
     // Only IHDR, PLTE, tRNS, IDAT and IEND are read; text, ICC profiles and the rest are skipped
     // unparsed, so their compressed payloads are never inflated.
     png_set_keep_unknown_chunks(reader->png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
+    // libpng's "benign" errors (image data beyond the image, bad CRCs of ancillary chunks,
+    // misplaced tRNS) become errors: an upload that is damaged is refused, not guessed at.
+    png_set_benign_errors(reader->png, 0);
     png_read_info(reader->png, reader->info);
 
     png_uint_32 width = 0, height = 0;

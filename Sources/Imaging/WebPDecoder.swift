@@ -36,6 +36,7 @@ enum WebPDecoder {
         case VP8_STATUS_NOT_ENOUGH_DATA: .truncated(.webp)
         case VP8_STATUS_OUT_OF_MEMORY: .outOfMemory(.webp)
         case VP8_STATUS_UNSUPPORTED_FEATURE: .unsupportedFeature(.webp, "feature")
+        case VP8_STATUS_BITSTREAM_ERROR: .corrupt(.webp, message: "invalid bitstream")
         default: .corrupt(.webp, message: "libwebp status \(status.rawValue)")
         }
     }
