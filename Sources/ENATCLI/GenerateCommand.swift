@@ -1,6 +1,7 @@
 import ArgumentParser
 import ENAT
 import Foundation
+import Imaging
 import ModelBundle
 import Tensors
 

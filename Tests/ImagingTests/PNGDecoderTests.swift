@@ -41,8 +41,9 @@ final class PNGDecoderTests: XCTestCase {
     }
 
     func testAncillaryChunksAreSkipped() throws {
-        // A zTXt whose payload would inflate to 1 MiB of zeros is never inflated.
-        let bomb = Array("Comment\0\0".utf8) + CraftedPNG.deflate([UInt8](repeating: 0, count: 1 << 20))
+        // A zTXt whose payload would inflate to 8 MiB of zeros: beyond the 1 MiB chunk limit, so
+        // libpng would fail had it inflated the chunk rather than skipped it.
+        let bomb = Array("Comment\0\0".utf8) + CraftedPNG.deflate([UInt8](repeating: 0, count: 8 << 20))
         let png = CraftedPNG(width: 1, height: 1, bitDepth: 8, colorType: 0, rows: [[7]], extra: [("zTXt", bomb)]).bytes
         XCTAssertEqual(try ImageDecoder.decode(png).pixels, [7, 7, 7, 255])
     }

@@ -32,6 +32,9 @@ final class UntrustedImageTests: XCTestCase {
         return bytes
     }
 
+    static let noScans = ImageDecodingLimits(
+        maxInputBytes: 1 << 20, maxWidth: 64, maxHeight: 64, maxPixels: 4096, maxJPEGScans: 0)
+
     static let small = ImageDecodingLimits(maxInputBytes: 1 << 20, maxWidth: 32, maxHeight: 32, maxPixels: 600)
 
     static var cases: [Case] {
@@ -95,6 +98,7 @@ final class UntrustedImageTests: XCTestCase {
             Case(name: "JPEG beyond small limits", bytes: jpeg, limits: small) {
                 $0 == .dimensionsTooLarge(width: 64, height: 64, maxWidth: 32, maxHeight: 32)
             },
+            Case(name: "JPEG scans beyond the limit", bytes: jpeg, limits: noScans) { $0 == .tooManyScans(limit: 0) },
             Case(name: "JPEG garbage after the start marker", bytes: [0xFF, 0xD8, 0xFF] + [UInt8](repeating: 0x42, count: 64)) {
                 if case .corrupt(.jpeg, _) = $0 { true } else { false }
             },
