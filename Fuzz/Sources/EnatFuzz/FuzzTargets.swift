@@ -109,20 +109,20 @@ struct FuzzTarget: Sendable {
     /// Each format's decoder is called directly, skipping the magic-byte dispatch, so mutated
     /// signatures still reach the library.
     static func png(_ bytes: [UInt8]) {
-        image(try PNGDecoder.decode(bytes, limits: imageLimits))
+        resample(try? PNGDecoder.decode(bytes, limits: imageLimits))
     }
 
     static func jpeg(_ bytes: [UInt8]) {
-        image(try JPEGDecoder.decode(bytes, limits: imageLimits))
+        resample(try? JPEGDecoder.decode(bytes, limits: imageLimits))
     }
 
     static func webp(_ bytes: [UInt8]) {
-        image(try WebPDecoder.decode(bytes, limits: imageLimits))
+        resample(try? WebPDecoder.decode(bytes, limits: imageLimits))
     }
 
     /// A decoded image goes on through the resampler, both ways, as an upload would.
-    static func image(_ decode: () throws(ImageDecodingError) -> DecodedImage) {
-        guard let decoded = try? decode() else { return }
+    static func resample(_ decoded: DecodedImage?) {
+        guard let decoded else { return }
         _ = decoded.resampled(width: 7, height: 5)
         _ = decoded.fittedToSquare(side: 9)
     }
