@@ -30,6 +30,7 @@ RUN mkdir -p /out/app \
 # runtime and Foundation statically, so this list is exactly the Debian packages owning the
 # libraries `ldd .build/release/enat` shows (tools/check-deploy compares the two):
 #   libopenblas0-pthread  libopenblas.so.0      libpng16-16  libpng16.so.16
+#   libjpeg62-turbo       libjpeg.so.62         libwebp7     libwebp.so.7
 #   zlib1g                libz.so.1             libgfortran5 libgfortran.so.5 (from OpenBLAS)
 #   libquadmath0          libquadmath.so.0      libstdc++6   libstdc++.so.6
 #   libgcc-s1             libgcc_s.so.1         libc6        libc.so.6, libm.so.6
@@ -40,7 +41,8 @@ FROM debian:bookworm-slim AS runtime
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        libc6 libgcc-s1 libgfortran5 libopenblas0-pthread libpng16-16 libquadmath0 libstdc++6 zlib1g \
+        libc6 libgcc-s1 libgfortran5 libjpeg62-turbo libopenblas0-pthread libpng16-16 libquadmath0 libstdc++6 \
+        libwebp7 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --user-group --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin enat

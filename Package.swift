@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ModelBundle", targets: ["ModelBundle"]),
         .library(name: "HTTPServer", targets: ["HTTPServer"]),
         .library(name: "ImageAPI", targets: ["ImageAPI"]),
+        .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -34,12 +35,21 @@ let package = Package(
             name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
             providers: [.apt(["libpng-dev"])]),
         .systemLibrary(
+            name: "CLibJPEG", path: "Sources/CLibJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CLibWebP", path: "Sources/CLibWebP", pkgConfig: "libwebp",
+            providers: [.apt(["libwebp-dev"])]),
+        .systemLibrary(
             name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
         // bfloat16 GEMM kernels (AVX2 + FMA, AVX-512 BF16), chosen at run time from the CPU's features.
         .target(name: "CGEMMKernels", path: "Sources/CGEMMKernels", cSettings: [.unsafeFlags(["-O2"])]),
         // Makes every libpng call itself: libpng reports errors by longjmp, which Swift cannot catch.
         .target(name: "CPNGShim", dependencies: ["CLibPNG"], path: "Sources/CPNGShim"),
+        // The same for libjpeg, whose error_exit must longjmp. libwebp returns status codes and
+        // is called from Swift directly.
+        .target(name: "CJPEGShim", dependencies: ["CLibJPEG"], path: "Sources/CJPEGShim"),
 
         // Compute core: BLAS calls, bfloat16 GEMMs, norms, activations, attention.
         .target(name: "Tensors", dependencies: ["COpenBLAS", "CGEMMKernels"], swiftSettings: strict),
@@ -49,8 +59,9 @@ let package = Package(
         .target(name: "ENAT", dependencies: ["Tensors", "ModelFiles"], swiftSettings: strict),
         // The VQGAN decoder: image tokens to pixels.
         .target(name: "VQGAN", dependencies: ["Tensors", "ModelFiles"], swiftSettings: strict),
-        // PNG encoding and progressive-preview frames.
-        .target(name: "Imaging", dependencies: ["CPNGShim"], swiftSettings: strict),
+        // Image codecs (PNG, JPEG, WebP; untrusted input decoded within limits), resampling,
+        // progressive-preview frames.
+        .target(name: "Imaging", dependencies: ["CPNGShim", "CJPEGShim", "CLibWebP"], swiftSettings: strict),
         // `Locked<Value>`: the lock-guarded state the server, scheduler and API share.
         .target(name: "LockedValue", swiftSettings: strict),
         // `Duration` in seconds as a `Double`: the server, the scheduler, the API and the benchmarks need it.

@@ -19,6 +19,7 @@ let package = Package(
                 .product(name: "ModelBundle", package: "enat-serve"),
                 .product(name: "HTTPServer", package: "enat-serve"),
                 .product(name: "ImageAPI", package: "enat-serve"),
+                .product(name: "Imaging", package: "enat-serve"),
             ],
             swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-warnings-as-errors"])]),
     ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ENAT
 import Foundation
+import Imaging
 import ModelBundle
 import Tensors
 
@@ -13,11 +14,13 @@ import Darwin
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Generate one image from a bundle or the official files and write it as PNG.",
+        abstract: "Generate one image from a bundle or the official files and write it as PNG, JPEG or WebP.",
         discussion: """
             The same model, arguments and seed always give the same PNG bytes; the PNG carries every \
             generation parameter in a 'parameters' text chunk (A1111's convention). With --frames, a preview \
-            frame per sampler step (or per chosen step) is written as DIR/step-NN.png (NN 0-based).
+            frame per sampler step (or per chosen step) is written as DIR/step-NN.png (NN 0-based). \
+            The format follows -o's extension (.png, .jpg/.jpeg, .webp) unless --format names one; frames use \
+            the same format. A JPEG carries the parameters in a comment; a WebP carries none.
             """)
 
     @Option(help: "A bundle folder, or the official files (a folder with nnet_ema.pth and vqgan_jax_strongaug.ckpt, or the .pth).")
@@ -44,8 +47,14 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampling temperature (default: the model's).")
     var sampTemp: Double?
 
-    @Option(name: [.short, .customLong("output")], help: "PNG file to write.")
+    @Option(name: [.short, .customLong("output")], help: "Image file to write (.png, .jpg, .jpeg or .webp).")
     var output: String
+
+    @Option(help: "Output format: png, jpeg or webp (default: from -o's extension).")
+    var format: String?
+
+    @Option(help: "Quality 0-100 for jpeg and webp, as the API's output_compression (default 100; webp 100 is lossless).")
+    var compression: Int?
 
     @Option(help: "Folder for progressive preview frames (created if needed).")
     var frames: String?
@@ -71,6 +80,7 @@ struct GenerateCommand: ParsableCommand {
         _ = try parsedFrameSteps()
         if frameSteps != nil, frames == nil { throw ValidationError("--frame-steps needs --frames DIR") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        _ = try outputEncoding()
         // What can be checked before loading: the overrides (on settings inside the limits) and
         // the caption. The class label needs the model's class count: `request(for:)`.
         do {
@@ -163,6 +173,7 @@ struct GenerateCommand: ParsableCommand {
         // Before loading and generating: a path that cannot be written fails now, in one line.
         if let problem = OutputPath.problem(output) { throw GenerateError(description: "cannot write -o \(output): \(problem)") }
         let seed = try parsedSeed()
+        let encoding = try outputEncoding()
         let precision = try resolvePrecision(self.precision)
         BLAS.setThreads(threads)
         let progress = Progress(interactive: isatty(STDERR_FILENO) == 1)
@@ -187,22 +198,26 @@ struct GenerateCommand: ParsableCommand {
             if let frames, wantedFrames?.contains(update.step) ?? true,
                 let png = try loaded.renderPreviewPNG(update, mode: mode)
             {
-                let name = String(format: "step-%02d.png", update.step)
-                try Data(png).write(to: URL(fileURLWithPath: frames).appendingPathComponent(name))
+                let name = String(format: "step-%02d.%@", update.step, encoding.format.fileExtension)
+                let frame = try Self.transcode(png, to: encoding, parameters: nil)
+                try Data(frame).write(to: URL(fileURLWithPath: frames).appendingPathComponent(name))
             }
             progress.step(
                 update.step + 1, of: update.steps, revealed: update.revealed.filter { $0 }.count, tokens: update.revealed.count,
                 seconds: Date().timeIntervalSince(start))
         }
         progress.finish()
-        let png = loaded.annotate(image.png, condition: condition, settings: settings, seed: seed)
+        let parameters = loaded.parametersText(condition: condition, settings: settings, seed: seed)
+        let file = encoding.format == .png
+            ? loaded.annotate(image.png, condition: condition, settings: settings, seed: seed)
+            : try Self.transcode(image.png, to: encoding, parameters: parameters)
         do {
-            try Data(png).write(to: URL(fileURLWithPath: output), options: .atomic)
+            try Data(file).write(to: URL(fileURLWithPath: output), options: .atomic)
         } catch {
             throw GenerateError(description: "cannot write -o \(output): \(OutputPath.reason(error))")
         }
         progress.line(String(
-            format: "wrote %@ (%d bytes, %dx%d) in %.2f s, seed %llu", output, png.count, loaded.imageSize,
+            format: "wrote %@ (%d bytes, %dx%d) in %.2f s, seed %llu", output, file.count, loaded.imageSize,
             loaded.imageSize, Date().timeIntervalSince(start), seed))
     }
 }

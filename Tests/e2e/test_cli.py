@@ -104,6 +104,28 @@ def test_generate_checks_the_output_path_first_and_writes_the_parameters(workdir
     assert parameters.startswith("blue square\n") and f"Seed: {seed}," in parameters and "Model: demo-shapes" in parameters
 
 
+def test_generate_writes_the_format_of_the_extension(workdir):
+    base = [BINARY, "generate", "--model", "Models/demo-shapes", "--class", "red circle", "--steps", "2"]
+    refused = subprocess.run(base + ["-o", f"{workdir}/x.gif"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "cannot tell the image format from -o" in refused.stderr, refused.stderr
+    lossless = subprocess.run(base + ["-o", f"{workdir}/x.png", "--compression", "50"], cwd=REPO, capture_output=True,
+                              text=True, timeout=60)
+    assert lossless.returncode != 0 and "PNG output is lossless" in lossless.stderr, lossless.stderr
+    for name, extra, magic in [("x.jpg", ["--compression", "80"], b"\xff\xd8\xff"), ("x.webp", [], b"RIFF"),
+                               ("x.out", ["--format", "jpeg", "--frames", f"{workdir}/frames"], b"\xff\xd8\xff")]:
+        made = subprocess.run(base + ["-o", f"{workdir}/{name}"] + extra, cwd=REPO, capture_output=True, text=True, timeout=300)
+        assert made.returncode == 0, made.stderr
+        with open(f"{workdir}/{name}", "rb") as file:
+            data = file.read()
+        assert data.startswith(magic), name
+        if magic == b"RIFF":
+            assert data[8:12] == b"WEBP"
+        else:
+            comment = data.index(b"\xff\xfe")  # COM marker, 2 length bytes, the parameters text
+            assert data[comment + 4:].startswith(b"red circle\nSteps: 2,"), "the JPEG comment carries the parameters"
+    assert sorted(os.listdir(f"{workdir}/frames")) == ["step-00.jpg", "step-01.jpg"]
+
+
 def test_debug_logs_follow_a_job_and_4xx_lines_carry_the_error(start_server):
     server = start_server("--log-level", "debug")
     server.get("/v1/jobs/new?class=goldfish&steps=2&seed=1")

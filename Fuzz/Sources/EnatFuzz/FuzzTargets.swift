@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 @testable import ImageAPI
+@testable import Imaging
 import ModelBundle
 @testable import ModelFiles
 
@@ -19,6 +20,9 @@ struct FuzzTarget: Sendable {
         FuzzTarget(name: "pickle", summary: "PickleReader", run: pickle),
         FuzzTarget(name: "torch", summary: "TorchCheckpoint, every tensor read", run: torch),
         FuzzTarget(name: "bundle-config", summary: "a bundle's config.json through BundleConfiguration.decode", run: bundleConfiguration),
+        FuzzTarget(name: "png", summary: "PNGDecoder (libpng through CPNGShim), then the resampler", run: png),
+        FuzzTarget(name: "jpeg", summary: "JPEGDecoder (libjpeg-turbo through CJPEGShim), then the resampler", run: jpeg),
+        FuzzTarget(name: "webp", summary: "WebPDecoder (libwebp), then the resampler", run: webp),
     ]
 
     static func named(_ name: String) -> FuzzTarget? { all.first { $0.name == name } }
@@ -93,5 +97,33 @@ struct FuzzTarget: Sendable {
 
     static func bundleConfiguration(_ bytes: [UInt8]) {
         _ = try? BundleConfiguration.decode(json: Data(bytes), file: "config.json")
+    }
+
+    // MARK: Uploaded images
+
+    /// Smaller than the server's limits so that each input stays fast and inside libFuzzer's
+    /// memory limit; the limit checks themselves are the same code.
+    static let imageLimits = ImageDecodingLimits(
+        maxInputBytes: 1 << 20, maxWidth: 1024, maxHeight: 1024, maxPixels: 1 << 18, maxJPEGWorkingBytes: 64 << 20)
+
+    /// Each format's decoder is called directly, skipping the magic-byte dispatch, so mutated
+    /// signatures still reach the library.
+    static func png(_ bytes: [UInt8]) {
+        resample(try? PNGDecoder.decode(bytes, limits: imageLimits))
+    }
+
+    static func jpeg(_ bytes: [UInt8]) {
+        resample(try? JPEGDecoder.decode(bytes, limits: imageLimits))
+    }
+
+    static func webp(_ bytes: [UInt8]) {
+        resample(try? WebPDecoder.decode(bytes, limits: imageLimits))
+    }
+
+    /// A decoded image goes on through the resampler, both ways, as an upload would.
+    static func resample(_ decoded: DecodedImage?) {
+        guard let decoded else { return }
+        _ = decoded.resampled(width: 7, height: 5)
+        _ = decoded.fittedToSquare(side: 9)
     }
 }

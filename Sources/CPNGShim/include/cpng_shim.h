@@ -25,6 +25,8 @@ typedef enum cpng_status {
     /// The call does not fit the writer's state: it already failed, finished, or rows are
     /// missing or excessive.
     CPNG_ERROR_STATE = -4,
+    /// A reader's input ended before the image did.
+    CPNG_ERROR_TRUNCATED = -5,
 } cpng_status;
 
 /// Row filter flags, one bit per PNG filter type; the values equal libpng's PNG_FILTER_*.
@@ -94,6 +96,50 @@ cpng_status cpng_encode(const cpng_config *config, const uint8_t *pixels, size_t
 
 /// Releases a buffer returned by cpng_encode. Accepts NULL.
 void cpng_free(void *data);
+
+
+// MARK: Reading untrusted PNGs
+
+/// Bounds on what a reader accepts, checked by libpng as it parses: every limit is applied
+/// before libpng allocates for the image.
+typedef struct cpng_read_limits {
+    /// Largest accepted width and height (libpng's user limits).
+    uint32_t max_width;
+    uint32_t max_height;
+    /// Largest allocation for one ancillary chunk, decompressed (zTXt, iCCP): libpng's
+    /// chunk_malloc_max. Known ancillary chunks are skipped anyway; this bounds the rest.
+    size_t max_chunk_bytes;
+    /// Most ancillary chunks kept before the reader gives up (libpng's chunk cache).
+    uint32_t max_chunks;
+} cpng_read_limits;
+
+/// The decoded image's shape, known after cpng_reader_open.
+typedef struct cpng_read_info {
+    uint32_t width;
+    uint32_t height;
+    /// 1 when the file has an alpha channel or a tRNS chunk.
+    int has_alpha;
+} cpng_read_info;
+
+/// A PNG decoder over an in-memory file, producing 8-bit RGBA whatever the file's colour
+/// type and bit depth (palette, grey, 16-bit and interlaced files are all normalised).
+typedef struct cpng_reader cpng_reader;
+
+/// Parses the signature and every chunk up to the image data. `data` must stay valid until
+/// the reader is destroyed. On failure `*out` is NULL and `message` holds the reason.
+cpng_status cpng_reader_open(const uint8_t *data, size_t size, const cpng_read_limits *limits,
+                             cpng_reader **out, cpng_read_info *info,
+                             char message[CPNG_MESSAGE_CAPACITY]);
+
+/// Decodes the whole image into `pixels`: `height` rows of `width * 4` bytes, `stride`
+/// bytes apart. Call at most once.
+cpng_status cpng_reader_read_rgba(cpng_reader *reader, uint8_t *pixels, size_t stride);
+
+/// The last error's message, or "" if none. Valid until the reader is destroyed.
+const char *cpng_reader_message(const cpng_reader *reader);
+
+/// Frees the reader and its libpng state. Accepts NULL.
+void cpng_reader_destroy(cpng_reader *reader);
 
 #ifdef __cplusplus
 }
