@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(
             name: "GoldenCheckTests", dependencies: ["GoldenCheck", "ENAT", "ModelFiles", "MutationCorpus"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], swiftSettings: strict),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "LockedValueTests", dependencies: ["LockedValue"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue"], swiftSettings: strict),
