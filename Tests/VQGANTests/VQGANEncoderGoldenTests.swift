@@ -113,6 +113,18 @@ final class VQGANEncoderGoldenTests: XCTestCase {
         return flips
     }
 
+    /// The released configuration reads exactly the encoder keys and shapes of
+    /// `vqgan_jax_strongaug.ckpt` (listed in the shared golden folder's `checkpoint_keys.json`).
+    func testReleasedShapesAreTheOfficialCheckpointKeys() throws {
+        let url = Golden.directory.appendingPathComponent("checkpoint_keys.json")
+        let data = try Data(contentsOf: url)
+        let all = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: [Int]]])
+        let official = try XCTUnwrap(all["vqgan_f16_1024"]).filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("quantize.") }
+        var ours: [String: [Int]] = [:]
+        for (name, shape) in VQGANEncoder.parameterShapes(.released) { ours[name] = shape }
+        XCTAssertEqual(ours, official)
+    }
+
     func testTheEncoderReadsExactlyItsParameters() throws {
         let file = try SafeTensorsFile(path: Self.fixture.path)
         let configuration = try VQGANConfiguration(json: try XCTUnwrap(file.metadata["config"]))

@@ -1,5 +1,7 @@
 """Small VQGAN: the official (MaskGIT / taming lineage) decoder exactly as the Swift engine runs
-it (../shared/spec/enat-model.md, "VQGAN decoder"), a matching encoder, and a vector quantizer.
+it (../shared/spec/enat-model.md, "VQGAN decoder"), a matching encoder, and a vector quantizer;
+and the released tokenizer's encoder and quantizer (`ReleasedEncoder`, `nearest_codes`) exactly as
+the Swift `VQGANEncoder` runs them.
 
 Keys the bundle keeps: `decoder.*` and `quantize.embedding.weight` (embed_dim == z_channels, no
 post_quant_conv). Decoder details that the weights depend on: GroupNorm(32, eps 1e-6), swish,
