@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(
             name: "GoldenCheckTests", dependencies: ["GoldenCheck", "Tensors", "ModelFiles", "MutationCorpus", "TestSupport"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "LockedValueTests", dependencies: ["LockedValue"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue", "TestSupport"], swiftSettings: strict),

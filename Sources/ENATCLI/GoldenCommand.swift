@@ -9,7 +9,7 @@ struct GoldenCommand: ParsableCommand {
         commandName: "golden",
         abstract: "Reproduce golden files of the official implementation and report the error of every expected tensor.",
         discussion: """
-            Recognises ENAT forward and trajectory files, VQGAN decoder files, CLIP text files and
+            Recognises ENAT forward and trajectory files, VQGAN decoder and encoder files, CLIP text files and
             caption ENAT files by their tensors. Exits non-zero when any expectation is over its tolerance.
             """)
 

@@ -16,6 +16,7 @@ public enum GoldenCheck {
         case .enatForward: return try ENATGolden.checkForward(file, weights: weights, precision: precision)
         case .enatTrajectory: return try TrajectoryGolden.check(file, weights: weights, precision: precision)
         case .vqgan: return try VQGANGolden.check(file, weights: weights, precision: precision)
+        case .vqganEncoder: return try VQGANEncoderGolden.check(file, weights: weights, precision: precision)
         case .clipText: return try CLIPGolden.check(file, weights: weights, vocabulary: vocabulary, precision: precision)
         case .captionENATForward:
             return try CaptionENATGolden.check(file, weights: weights, vocabulary: vocabulary, precision: precision)

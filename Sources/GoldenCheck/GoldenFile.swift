@@ -7,6 +7,7 @@ public struct GoldenFile {
         case enatForward = "ENAT forward"
         case enatTrajectory = "ENAT sampler trajectory"
         case vqgan = "VQGAN decoder"
+        case vqganEncoder = "VQGAN encoder"
         case clipText = "CLIP text encoder"
         case captionENATForward = "caption ENAT forward"
     }
@@ -25,6 +26,8 @@ public struct GoldenFile {
             kind = .enatForward
         } else if names.contains("step0.cond_logits") {
             kind = .enatTrajectory
+        } else if names.contains("expect.z") && names.contains("expect.tokens") {
+            kind = .vqganEncoder
         } else if names.contains("expect.image") {
             kind = .vqgan
         } else if names.contains("expect.pooler_output") {

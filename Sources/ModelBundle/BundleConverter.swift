@@ -106,7 +106,8 @@ public enum BundleConverter {
     }
 
     /// Writes a bundle folder (created if needed): `config.json` and float32 safetensors of
-    /// exactly the tensors the model reads, under official names. Shapes are checked first, so
+    /// exactly the tensors the model reads, under official names (the VQGAN encoder's too when
+    /// the VQGAN source has `encoder.*`). Shapes are checked first, so
     /// a wrong file fails before anything is written.
     public static func write(
         configuration: BundleConfiguration, transformer: any TensorArchive, vqgan: any TensorArchive, to folder: String
@@ -124,7 +125,13 @@ public enum BundleConverter {
         }
         var vqganFile = SafeTensorsWriter(
             path: url.appendingPathComponent(configuration.files.vqgan).path, metadata: ["format": "pt"])
-        for (name, shape) in VQGANDecoder.parameterShapes(configuration.vqgan) {
+        var vqganTensors = VQGANDecoder.parameterShapes(configuration.vqgan)
+        // The encoder (edits) when the source has one: the official checkpoint does.
+        if VQGANEncoder.isPresent(in: vqgan) {
+            let decoderNames = Set(vqganTensors.map(\.name))
+            vqganTensors += VQGANEncoder.parameterShapes(configuration.vqgan).filter { !decoderNames.contains($0.name) }
+        }
+        for (name, shape) in vqganTensors {
             try checkShape(vqgan, name, shape, squeezable: false)
             try vqganFile.add(copying: name, from: vqgan, shape: shape)
         }

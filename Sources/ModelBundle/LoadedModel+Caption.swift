@@ -149,10 +149,12 @@ extension LoadedModel {
         }
         let weights: ENATWeights
         let decoder: VQGANDecoder
+        let imageEncoder: VQGANEncoder?
         let encoder: CLIPTextEncoder
         do {
             weights = try ENATWeights(config: configuration.transformer, archive: transformer, precision: precision)
             decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan, precision: precision)
+            imageEncoder = try optionalEncoder(configuration: configuration.vqgan, archive: vqgan)
             encoder = try CLIPTextEncoder(weights: CLIPTextWeights(configuration: clip, archive: textEncoder, precision: precision))
         } catch let error as ModelFileError {
             throw .weights(error)
@@ -172,7 +174,7 @@ extension LoadedModel {
         let tokenizer = CLIPTokenizer(vocabulary: vocabulary, contextLength: clip.maxPositionEmbeddings)
         return LoadedModel(
             id: id, configuration: configuration, source: source,
-            sampler: ENATSampler(transformer: ENATTransformer(weights: weights)), decoder: decoder,
+            sampler: ENATSampler(transformer: ENATTransformer(weights: weights)), decoder: decoder, encoder: imageEncoder,
             captionConditioner: CLIPCaptionConditioner(modelID: id, tokenizer: tokenizer, encoder: encoder))
     }
 }

@@ -122,10 +122,18 @@ extension LoadedModel {
             let decoder = try VQGANDecoder(configuration: configuration.vqgan, archive: vqgan, precision: precision)
             return LoadedModel(
                 id: id, configuration: configuration, source: source,
-                sampler: ENATSampler(transformer: ENATTransformer(weights: weights)), decoder: decoder)
+                sampler: ENATSampler(transformer: ENATTransformer(weights: weights)), decoder: decoder,
+                encoder: try optionalEncoder(configuration: configuration.vqgan, archive: vqgan))
         } catch {
             throw .weights(error)
         }
+    }
+
+    /// The VQGAN encoder when `archive` holds `encoder.*` (always float32: it runs once per
+    /// edit, not per step), else nil. Present but incomplete or mis-shaped keys are an error.
+    static func optionalEncoder(configuration: VQGANConfiguration, archive: any TensorArchive) throws(ModelFileError) -> VQGANEncoder? {
+        guard VQGANEncoder.isPresent(in: archive) else { return nil }
+        return try VQGANEncoder(configuration: configuration, archive: archive)
     }
 
     private static func openSafeTensors(_ folder: URL, _ name: String, what: String) throws(ModelBundleError) -> SafeTensorsFile {

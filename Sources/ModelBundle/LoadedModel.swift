@@ -22,6 +22,9 @@ public final class LoadedModel: @unchecked Sendable {
     /// Where the model was loaded from ("random weights" for `random`).
     public let source: String
     let decoder: VQGANDecoder
+    /// The VQGAN encoder (images to tokens, for edits), when the weights hold `encoder.*`: the
+    /// official checkpoint does, bundles may leave it out. Used by the inference thread only.
+    public let encoder: VQGANEncoder?
     let classIndex: ClassNameIndex
     /// Caption models only: turns captions into sampling runs.
     let captionConditioner: (any CaptionConditioning)?
@@ -31,7 +34,7 @@ public final class LoadedModel: @unchecked Sendable {
 
     init(
         id: String, configuration: BundleConfiguration, source: String, sampler: ENATSampler, decoder: VQGANDecoder,
-        captionConditioner: (any CaptionConditioning)? = nil
+        encoder: VQGANEncoder? = nil, captionConditioner: (any CaptionConditioning)? = nil
     ) {
         self.id = id
         kind = configuration.kind
@@ -39,6 +42,7 @@ public final class LoadedModel: @unchecked Sendable {
         self.source = source
         self.sampler = sampler
         self.decoder = decoder
+        self.encoder = encoder
         self.captionConditioner = captionConditioner
         classIndex = ClassNameIndex(names: configuration.classNames)
     }

@@ -41,3 +41,22 @@ final class CheckpointWeightsTests: XCTestCase {
         }
     }
 }
+
+/// `enat golden` on a VQGAN encoder golden file (the VQGAN tests' committed fixture), with its
+/// own weights and with those of its `torch.save` twin.
+final class VQGANEncoderGoldenCheckTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("VQGANTests/Fixtures")
+
+    func testTheEncoderFixtureIsRecognisedAndReproduced() throws {
+        let path = Self.fixtures.appendingPathComponent("vqgan_encoder_tiny.safetensors").path
+        XCTAssertEqual(try GoldenFile(path: path).kind, .vqganEncoder)
+        let checkpoint = try TorchCheckpoint(path: Self.fixtures.appendingPathComponent("vqgan_encoder_lightning.ckpt").path)
+        for weights in [nil, checkpoint as (any TensorArchive)?] {
+            let report = try GoldenCheck.run(path: path, weights: weights)
+            print(report.text, terminator: "")
+            XCTAssertEqual(report.lines.map(\.name), ["z", "tokens"])
+            for line in report.lines { XCTAssertTrue(line.passed, "\(line.name): \(line.error) > \(line.tolerance)") }
+        }
+    }
+}

@@ -34,6 +34,8 @@ final class UnseenGoldenTests: XCTestCase {
             let sampler = try JSONSerialization.jsonObject(with: file.metadataJSON("sampler")) as? [String: Any]
             let steps = try XCTUnwrap(sampler?["steps"] as? Int, "\(path): sampler.steps")
             return 5 * steps  // cond, uncond, cfg_scale_used, num_masked_out, ids_out
+        case .vqganEncoder:
+            return 2  // latents, tokens
         case .vqgan, .clipText, .captionENATForward:
             return nil
         }

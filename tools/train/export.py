@@ -4,7 +4,8 @@
 Transformer weights are stored as F16 (half the size; evaluate.py judges the F16-rounded
 weights, so its figures are those of the served model); the VQGAN stays F32.
 
-- Models/demo-shapes:   class ENAT (12 shape classes) + VQGAN decoder.
+- Models/demo-shapes:   class ENAT (12 shape classes) + VQGAN decoder (+ the encoder of
+  train_encoder.py as F16, when OUT/encoder.pt exists).
 - Models/demo-captions: caption ENAT + CLIP text tower (HF CLIPTextModel keys; the 49408-row
   token embedding stored as F16 to keep the bundle small) + the CLIP BPE vocabulary + VQGAN.
 - Models/quality-classifier: the quality classifier (classifier.py) and its config.
@@ -36,6 +37,11 @@ def vqgan_tensors():
     sd = {k: v.float().contiguous() for k, v in ck["state_dict"].items()
           if k.startswith("decoder.") or k == "quantize.embedding.weight"}
     cfg = dict(ck["config"])
+    # The released tokenizer's encoder fitted to this decoder (train_encoder.py), stored as F16:
+    # it lets the server turn images into tokens (edits).
+    encoder = os.path.join(OUT, "encoder.pt")
+    if os.path.exists(encoder):
+        sd.update({k: v.half().contiguous() for k, v in torch.load(encoder, map_location="cpu")["state_dict"].items()})
     return sd, cfg
 
 

@@ -1,5 +1,7 @@
 """Small VQGAN: the official (MaskGIT / taming lineage) decoder exactly as the Swift engine runs
-it (../shared/spec/enat-model.md, "VQGAN decoder"), a matching encoder, and a vector quantizer.
+it (../shared/spec/enat-model.md, "VQGAN decoder"), a matching encoder, and a vector quantizer;
+and the released tokenizer's encoder and quantizer (`ReleasedEncoder`, `nearest_codes`) exactly as
+the Swift `VQGANEncoder` runs them.
 
 Keys the bundle keeps: `decoder.*` and `quantize.embedding.weight` (embed_dim == z_channels, no
 post_quant_conv). Decoder details that the weights depend on: GroupNorm(32, eps 1e-6), swish,
@@ -195,3 +197,65 @@ class VQGAN(nn.Module):
     def decode_ids(self, ids):
         """ids [B, h, w] -> image [B, 3, H, W] (RGB, [0, 1] before clamping)."""
         return self.decoder(self.quantize.lookup(ids))
+
+
+class AvgDownsample(nn.Module):
+    """2x2 average pooling, stride 2: the released encoder's downsampling (no weights)."""
+
+    def forward(self, x):
+        return F.avg_pool2d(x, kernel_size=2, stride=2)
+
+
+class ReleasedEncoder(nn.Module):
+    """The encoder of the released tokenizer (`vqgan_jax_strongaug.ckpt`: MaskGIT's JAX encoder
+    as ported to PyTorch by MAGE and used by ENAT's `extract_imagenet_feature.py`), under its
+    official keys `encoder.*`, for any `VQGANConfig`.
+
+    Input RGB in [0, 1] (ENAT's dataset divides the 8-bit pixels by 255; no [-1, 1] mapping).
+    `conv_in` 3x3 without bias to `ch`; per level `num_res_blocks` residual blocks to
+    `ch * ch_mult[i]` (the `nin_shortcut(h) + h` quirk of the decoder, as the checkpoint's
+    `[cout, cout]` shortcut shapes require) and, except at the last level, 2x2 average pooling;
+    `mid.block_1`, `mid.block_2`; `norm_out`, swish, `conv_out` 1x1 with bias to `z_channels`.
+    No attention and no `quant_conv` (the checkpoint has neither). Tokens: the nearest codebook
+    row by squared Euclidean distance (`nearest_codes`).
+    """
+
+    def __init__(self, c: VQGANConfig):
+        super().__init__()
+        self.conv_in = nn.Conv2d(3, c.ch, 3, padding=1, bias=False)
+        block_in = c.ch
+        down = []
+        for i, m in enumerate(c.ch_mult):
+            level = nn.Module()
+            blocks = []
+            for _ in range(c.num_res_blocks):
+                blocks.append(ResBlock(block_in, c.ch * m, quirk=True))
+                block_in = c.ch * m
+            level.block = nn.ModuleList(blocks)
+            if i != len(c.ch_mult) - 1:
+                level.downsample = AvgDownsample()
+            down.append(level)
+        self.down = nn.ModuleList(down)
+        self.mid = Mid(block_in, quirk=True)
+        self.norm_out = norm(block_in)
+        self.conv_out = nn.Conv2d(block_in, c.z_channels, 1)
+
+    def forward(self, x):
+        """x [B, 3, H, W] in [0, 1] -> z [B, z_channels, H / f, W / f]."""
+        x = self.conv_in(x)
+        for level in self.down:
+            for blk in level.block:
+                x = blk(x)
+            if hasattr(level, "downsample"):
+                x = level.downsample(x)
+        x = self.mid.block_2(self.mid.block_1(x))
+        return self.conv_out(F.silu(self.norm_out(x)))
+
+
+def nearest_codes(z, codebook):
+    """z [B, C, h, w], codebook [n, C] -> ids [B, h, w]: argmin over rows of
+    `|z|^2 + |e|^2 - 2 z.e` (taming's VectorQuantizer2; ties go to the lowest index)."""
+    B, C, h, w = z.shape
+    flat = z.permute(0, 2, 3, 1).reshape(-1, C)
+    d = flat.pow(2).sum(1, keepdim=True) + codebook.pow(2).sum(1) - 2 * flat @ codebook.T
+    return d.argmin(1).view(B, h, w)
