@@ -60,7 +60,7 @@ let package = Package(
         // The batching scheduler: the only place where requests meet the engine.
         .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
-        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors"], swiftSettings: strict),
+        .target(name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "Imaging"], swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
         .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
 

@@ -1,3 +1,5 @@
+import Imaging
+
 /// The API's own limits and timings (the scheduler and the HTTP server have theirs).
 public struct APIConfiguration: Sendable {
     /// Deadline of one generation request, from its arrival.
@@ -8,6 +10,11 @@ public struct APIConfiguration: Sendable {
     public var maxImagesPerRequest = 10
     /// Longest prompt or caption, in characters. CLIP reads 77 tokens; far longer text is a mistake or abuse.
     public var maxPromptCharacters = 1000
+    /// Largest image upload: one file of a `/v1/images/edits` form (the route's body limit
+    /// follows from it).
+    public var maxUploadBytes = APIConfiguration.defaultMaxUploadBytes
+    /// What a decoded upload may be (dimensions, pixels), checked before its pixels are allocated.
+    public var uploadLimits = ImageDecodingLimits.uploads
     /// Most sampler steps a request may ask for.
     public var maxSteps = 64
     /// Where request logs go.
@@ -22,6 +29,9 @@ public struct APIConfiguration: Sendable {
     public var trustedProxies: [String] = []
 
     public init() {}
+
+    /// 16 MiB: a 2048 x 2048 PNG photo fits; OpenAI's DALL-E 2 edits took 4 MB.
+    public static let defaultMaxUploadBytes = 16 << 20
 
     /// The API part of a server configuration.
     /// `apiKeys` are the server's keys from every source (`ServerConfiguration.loadAPIKeys`).
