@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue", "DurationSeconds"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
         .target(
-            name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "ENAT", "ServerLog", "DurationSeconds"],
+            name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "ENAT", "ServerLog", "DurationSeconds", "Imaging"],
             swiftSettings: strict),
         // One-line structured logs on stderr (JSON or text), shared by the API and the executable.
         .target(name: "ServerLog", swiftSettings: strict),

@@ -1,3 +1,4 @@
+import Imaging
 import ServerLog
 
 /// The API's own limits and timings (the scheduler and the HTTP server have theirs).
@@ -8,6 +9,11 @@ public struct APIConfiguration: Sendable {
     public var pingInterval: Duration = .seconds(5)
     /// Most images one `POST /v1/images/generations` may ask for (`n`), as OpenAI's API.
     public var maxImagesPerRequest = 10
+    /// Largest image upload: one file of a `/v1/images/edits` form (the route's body limit
+    /// follows from it).
+    public var maxUploadBytes = APIConfiguration.defaultMaxUploadBytes
+    /// What a decoded upload may be (dimensions, pixels), checked before its pixels are allocated.
+    public var uploadLimits = ImageDecodingLimits.uploads
     /// Most sampler steps a request may ask for: narrows `SamplerLimits.engine.steps`, never
     /// widens it (the caption and every other limit are the engine's alone).
     public var maxSteps = 64
@@ -23,4 +29,7 @@ public struct APIConfiguration: Sendable {
     public var trustedProxies: [String] = []
 
     public init() {}
+
+    /// 16 MiB: a 2048 x 2048 PNG photo fits; OpenAI's DALL-E 2 edits took 4 MB.
+    public static let defaultMaxUploadBytes = 16 << 20
 }

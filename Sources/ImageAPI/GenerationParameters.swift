@@ -28,11 +28,12 @@ struct GenerationParameters: Sendable {
 
         /// The scheduler request of the `index`-th image (seed + index).
         func request(
-            index: Int, preview: PreviewMode, previewSteps: Set<Int>?, deadline: ContinuousClock.Instant, owner: String? = nil
+            index: Int, preview: PreviewMode, previewSteps: Set<Int>?, deadline: ContinuousClock.Instant, owner: String? = nil,
+            edit: ImageEdit? = nil
         ) -> GenerationRequest {
             GenerationRequest(
                 model: model.id, condition: condition, seed: seed &+ UInt64(index), settings: settings,
-                preview: preview, previewSteps: previewSteps, deadline: deadline, owner: owner)
+                preview: preview, previewSteps: previewSteps, deadline: deadline, owner: owner, edit: edit)
         }
     }
 

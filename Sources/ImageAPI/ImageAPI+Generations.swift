@@ -12,6 +12,16 @@ extension ImageAPI {
 
     func generateImages(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let body = try JSON.decodeRequest(ImageGenerationBody.self, from: request)
+        return try await respondWithImages(body, events: "image_generation", request: request, context: context, owner: owner)
+    }
+
+    /// Validates the OpenAI parameters, submits `n` jobs and answers with their images (JSON or
+    /// a stream of `<events>.partial_image` / `<events>.completed`). `edit` makes the source
+    /// image of an edit for the resolved model.
+    func respondWithImages(
+        _ body: ImageGenerationBody, events: String, request: HTTPRequest, context: RequestContext, owner: String?,
+        edit: ((LoadedModel) throws(APIError) -> ImageEdit)? = nil
+    ) async throws(APIError) -> HTTPResponse {
         if body.prompt == nil && body.sampling.classLabel == nil {
             throw APIError.invalid("prompt", "Missing required parameter: 'prompt'.", code: "missing_required_parameter")
         }
@@ -51,16 +61,19 @@ extension ImageAPI {
         if let requested = body.size, requested != "auto", requested != size {
             throw APIError.invalid("size", "Model '\(resolved.model.id)' makes \(size) images; 'size' must be '\(size)' or 'auto', got '\(requested)'.")
         }
+        let imageEdit = try edit?(resolved.model)
         let stream = body.stream ?? false
         let preview = stream ? (resolved.preview ?? (partialImages > 0 ? .full : .none)) : .none
         let steps = Self.partialImageSteps(count: partialImages, steps: resolved.settings.steps)
         let deadline = requestDeadline
-        let requests = (0..<n).map { resolved.request(index: $0, preview: preview, previewSteps: steps, deadline: deadline, owner: owner) }
+        let requests = (0..<n).map {
+            resolved.request(index: $0, preview: preview, previewSteps: steps, deadline: deadline, owner: owner, edit: imageEdit)
+        }
         let jobs = try submitAll(requests)
         for job in jobs { logJob(job) }
         let watches = jobs.map { watchers.watch($0, owning: true) }
         let shape = ImageShape(
-            model: resolved.model.id, size: size, quality: Self.reportedQuality(body.quality),
+            events: events, model: resolved.model.id, size: size, quality: Self.reportedQuality(body.quality),
             usage: ImageUsage(inputTokens: resolved.promptTokens, outputTokens: resolved.model.configuration.transformer.tokenCount))
         if stream {
             return streamImages(jobs, watches: watches, shape: shape, context: context)
@@ -71,6 +84,8 @@ extension ImageAPI {
 
     /// What every image of one request shares in its JSON.
     struct ImageShape: Sendable {
+        /// The stream's event family: `image_generation` or `image_edit`.
+        var events: String
         var model: String
         var size: String
         var quality: String
@@ -164,14 +179,14 @@ extension ImageAPI {
                     case .event(let index, .step(let progress)):
                         guard let png = progress.previewPNG else { continue }
                         let event = PartialImageEvent(
-                            b64Json: Data(png).base64EncodedString(), createdAt: now, partialImageIndex: partialIndex[index],
+                            type: shape.events + ".partial_image", b64Json: Data(png).base64EncodedString(), createdAt: now, partialImageIndex: partialIndex[index],
                             quality: shape.quality, size: shape.size, imageIndex: index, seed: jobs[index].request.seed)
                         partialIndex[index] += 1
                         try await send(event.type, JSON.encodeString(event))
                     case .event(let index, .completed(let result)):
                         let png = JobResponder.finalPNG(result, request: jobs[index].request, models: models)
                         let event = CompletedImageEvent(
-                            b64Json: Data(png).base64EncodedString(), createdAt: now, quality: shape.quality,
+                            type: shape.events + ".completed", b64Json: Data(png).base64EncodedString(), createdAt: now, quality: shape.quality,
                             size: shape.size, usage: shape.usage, imageIndex: index, seed: result.seed, model: shape.model)
                         watches[index].end(disconnected: false)
                         try await send(event.type, JSON.encodeString(event))

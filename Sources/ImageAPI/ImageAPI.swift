@@ -61,7 +61,7 @@ public final class ImageAPI: Sendable {
     }
 
     /// Routes that create generations: their 400s count as invalid submissions.
-    private static let generationRoutes: Set<String> = ["/v1/images/generations", "/v1/jobs", "/v1/jobs/new"]
+    private static let generationRoutes: Set<String> = ["/v1/images/generations", "/v1/images/edits", "/v1/jobs", "/v1/jobs/new"]
 
     /// Routes a load balancer or Prometheus polls: logged at debug, not info.
     private static let quietRoutes: Set<String> = ["/healthz", "/health", "/readyz", "/metrics"]
@@ -168,6 +168,11 @@ public final class ImageAPI: Sendable {
             if match("/v1/images/generations") != nil {
                 return ("/v1/images/generations", await only([.post]) { () throws(APIError) in
                     try await generateImages(request, context: context, owner: owner)
+                })
+            }
+            if match("/v1/images/edits") != nil {
+                return ("/v1/images/edits", await only([.post]) { () throws(APIError) in
+                    try await editImages(request, context: context, owner: owner)
                 })
             }
             if match("/v1/jobs") != nil {

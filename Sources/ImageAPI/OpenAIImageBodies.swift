@@ -79,7 +79,8 @@ struct ImageUsage: Encodable, Sendable {
 
 /// `image_generation.partial_image`.
 struct PartialImageEvent: Encodable, Sendable {
-    var type = "image_generation.partial_image"
+    /// `image_generation.partial_image` or `image_edit.partial_image`.
+    var type: String
     var b64Json: String
     var background = "opaque"
     var createdAt: Int
@@ -104,7 +105,8 @@ struct PartialImageEvent: Encodable, Sendable {
 
 /// `image_generation.completed`.
 struct CompletedImageEvent: Encodable, Sendable {
-    var type = "image_generation.completed"
+    /// `image_generation.completed` or `image_edit.completed`.
+    var type: String
     var b64Json: String
     var background = "opaque"
     var createdAt: Int

@@ -8,7 +8,9 @@ import VQGAN
 /// What a caption model adds to a `LoadedModel`: its text encoder, turning a caption into a
 /// sampling run of the model's sampler.
 protocol CaptionConditioning: AnyObject {
-    func makeRun(caption: String, sampler: ENATSampler, settings: SamplerSettings, seed: UInt64) throws(ModelBundleError) -> SamplingRun
+    func makeRun(
+        caption: String, sampler: ENATSampler, settings: SamplerSettings, seed: UInt64, edit: TokenEdit?
+    ) throws(ModelBundleError) -> SamplingRun
 }
 
 /// CLIP's tokenizer and text tower in front of a caption ENAT: a caption becomes the two text
@@ -28,7 +30,9 @@ final class CLIPCaptionConditioner: CaptionConditioning {
         self.encoder = encoder
     }
 
-    func makeRun(caption: String, sampler: ENATSampler, settings: SamplerSettings, seed: UInt64) throws(ModelBundleError) -> SamplingRun {
+    func makeRun(
+        caption: String, sampler: ENATSampler, settings: SamplerSettings, seed: UInt64, edit: TokenEdit?
+    ) throws(ModelBundleError) -> SamplingRun {
         // Before the text tower runs: a caption over the limit (or blank) costs nothing.
         do {
             try SamplerLimits.engine.validate(settings, condition: .caption(caption))
@@ -42,7 +46,7 @@ final class CLIPCaptionConditioner: CaptionConditioning {
         let conditions = try encode(captions, transformer: sampler.transformer)
         if emptyCaption == nil { emptyCaption = conditions[1] }
         do {
-            return try sampler.makeRun(text: conditions[0], unconditional: emptyCaption!, settings: settings, seed: seed)
+            return try sampler.makeRun(text: conditions[0], unconditional: emptyCaption!, settings: settings, seed: seed, edit: edit)
         } catch {
             throw .engine(model: modelID, error)
         }
@@ -64,9 +68,9 @@ final class CLIPCaptionConditioner: CaptionConditioning {
 extension LoadedModel {
     /// A run for a caption. Models without a text encoder (every class model) refuse with
     /// an error that tells the client what to send instead.
-    func makeCaptionRun(caption: String, settings: SamplerSettings, seed: UInt64) throws(ModelBundleError) -> SamplingRun {
+    func makeCaptionRun(caption: String, settings: SamplerSettings, seed: UInt64, edit: TokenEdit? = nil) throws(ModelBundleError) -> SamplingRun {
         guard let captionConditioner else { throw .captionToClassModel(model: id) }
-        return try captionConditioner.makeRun(caption: caption, sampler: sampler, settings: settings, seed: seed)
+        return try captionConditioner.makeRun(caption: caption, sampler: sampler, settings: settings, seed: seed, edit: edit)
     }
 
     /// Loads a caption bundle (`kind: "caption"`): the transformer with its text projections

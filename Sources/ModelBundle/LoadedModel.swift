@@ -80,18 +80,19 @@ public final class LoadedModel: @unchecked Sendable {
     /// Validates a request against `SamplerLimits.engine` and prepares its run: the caption
     /// encoded for caption models. Errors name the model and the problem.
     public func makeRun(
-        condition: GenerationCondition, settings: SamplerSettings, seed: UInt64
+        condition: GenerationCondition, settings: SamplerSettings, seed: UInt64, edit: ImageEdit? = nil
     ) throws(ModelBundleError) -> SamplingRun {
+        let tokenEdit = try edit.map { (edit) throws(ModelBundleError) in try self.tokenEdit(edit, seed: seed) }
         switch condition {
         case .classLabel(let label):
             guard kind == .classConditional else { throw .classToCaptionModel(model: id) }
             do {
-                return try sampler.makeRun(label: label, settings: settings, seed: seed)
+                return try sampler.makeRun(label: label, settings: settings, seed: seed, edit: tokenEdit)
             } catch {
                 throw .engine(model: id, error)
             }
         case .caption(let caption):
-            return try makeCaptionRun(caption: caption, settings: settings, seed: seed)
+            return try makeCaptionRun(caption: caption, settings: settings, seed: seed, edit: tokenEdit)
         }
     }
 

@@ -29,6 +29,8 @@ public enum ModelBundleError: Error, CustomStringConvertible, Equatable {
     case decoder(model: String, VQGANError)
     /// Token maps of the wrong length or outside the codebook.
     case invalidTokens(model: String, reason: String)
+    /// An image edit the model cannot carry out as asked (its image, mask or strength).
+    case invalidEdit(model: String, reason: String)
     case png(PNGError)
 
     public var description: String {
@@ -45,6 +47,7 @@ public enum ModelBundleError: Error, CustomStringConvertible, Equatable {
         case .engine(let model, let error): "model \(model): \(error)"
         case .decoder(let model, let error): "model \(model): VQGAN decode: \(error)"
         case .invalidTokens(let model, let reason): "model \(model): \(reason)"
+        case .invalidEdit(let model, let reason): "model \(model): edit: \(reason)"
         case .png(let error): error.description
         }
     }

@@ -17,13 +17,16 @@ public struct GenerationRequest: Sendable {
     public var deadline: ContinuousClock.Instant?
     /// Who may see the job (the API key that created it); nil when the server has no keys.
     public var owner: String?
+    /// An edit of an existing image (inpainting, variation); nil generates from nothing.
+    public var edit: ImageEdit?
 
     public init(
         model: String, condition: GenerationCondition, seed: UInt64, settings: SamplerSettings,
         preview: PreviewMode = .none, previewSteps: Set<Int>? = nil, deadline: ContinuousClock.Instant? = nil,
-        owner: String? = nil
+        owner: String? = nil, edit: ImageEdit? = nil
     ) {
         self.owner = owner
+        self.edit = edit
         self.model = model
         self.condition = condition
         self.seed = seed

@@ -59,7 +59,7 @@ final class InferenceLoop {
             }
             let request = job.request
             do {
-                let run = try model.makeRun(condition: request.condition, settings: request.settings, seed: request.seed)
+                let run = try model.makeRun(condition: request.condition, settings: request.settings, seed: request.seed, edit: request.edit)
                 runs[job.id] = run
                 batchJobs.append(job)
                 batch.append(run)

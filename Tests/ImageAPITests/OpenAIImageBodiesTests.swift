@@ -12,7 +12,7 @@ final class OpenAIImageBodiesTests: XCTestCase {
     private let usage = ImageUsage(inputTokens: 1, outputTokens: 256)
 
     func testPartialImageEventFields() throws {
-        let event = try object(PartialImageEvent(b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8", imageIndex: 0, seed: 9_007_199_254_740_991))
+        let event = try object(PartialImageEvent(type: "image_generation.partial_image", b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8", imageIndex: 0, seed: 9_007_199_254_740_991))
         for key in ["b64_json", "background", "created_at", "output_format", "partial_image_index", "quality", "size", "type", "seed"] {
             XCTAssertNotNil(event[key], key)
         }
@@ -23,7 +23,7 @@ final class OpenAIImageBodiesTests: XCTestCase {
     }
 
     func testCompletedEventFields() throws {
-        let event = try object(CompletedImageEvent(b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0, seed: 3, model: "demo"))
+        let event = try object(CompletedImageEvent(type: "image_generation.completed", b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0, seed: 3, model: "demo"))
         for key in ["b64_json", "background", "created_at", "output_format", "quality", "size", "type", "usage", "seed", "model"] {
             XCTAssertNotNil(event[key], key)
         }
