@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "ServerLogTests", dependencies: ["ServerLog"], swiftSettings: strict),
         .testTarget(
             name: "ENATCLITests",
-            dependencies: ["ENATCLI", "ServerSettings", "ServerLog", "ImageAPI", "Scheduler", "ModelBundle", "ENAT", "HTTPServer", "VQGAN", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["ENATCLI", "ServerSettings", "ServerLog", "ImageAPI", "Scheduler", "ModelBundle", "ENAT", "HTTPServer", "VQGAN", "CLIPText", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),

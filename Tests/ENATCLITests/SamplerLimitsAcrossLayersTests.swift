@@ -1,3 +1,5 @@
+import ArgumentParser
+import CLIPText
 import ENAT
 import Foundation
 import HTTPServer

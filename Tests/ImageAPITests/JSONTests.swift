@@ -1,3 +1,4 @@
+import ENAT
 import HTTPServer
 import XCTest
 @testable import ImageAPI

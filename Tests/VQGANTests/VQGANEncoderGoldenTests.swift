@@ -1,5 +1,6 @@
 import Foundation
 import ModelFiles
+import TestSupport
 import XCTest
 
 import VQGAN
@@ -18,12 +19,7 @@ final class VQGANEncoderGoldenTests: XCTestCase {
     /// The golden folder's encoder files: the shared folder beside the checkout, as for the
     /// other golden files (`ENAT_GOLDEN_DIR` overrides it).
     static func sharedEncoderGoldens() -> [URL] {
-        let directory: URL
-        if let override = ProcessInfo.processInfo.environment["ENAT_GOLDEN_DIR"], !override.isEmpty {
-            directory = URL(fileURLWithPath: override, isDirectory: true)
-        } else {
-            directory = Golden.directory
-        }
+        let directory = GoldenFolder.shared.url
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.sorted().filter { $0.hasSuffix(".safetensors") }.map { directory.appendingPathComponent($0) }.filter {
             (try? SafeTensorsFile(path: $0.path))?.info("weights." + VQGANEncoder.presenceKey) != nil
@@ -116,7 +112,7 @@ final class VQGANEncoderGoldenTests: XCTestCase {
     /// The released configuration reads exactly the encoder keys and shapes of
     /// `vqgan_jax_strongaug.ckpt` (listed in the shared golden folder's `checkpoint_keys.json`).
     func testReleasedShapesAreTheOfficialCheckpointKeys() throws {
-        let url = Golden.directory.appendingPathComponent("checkpoint_keys.json")
+        let url = URL(fileURLWithPath: try GoldenFolder.file("checkpoint_keys.json"))
         let data = try Data(contentsOf: url)
         let all = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: [Int]]])
         let official = try XCTUnwrap(all["vqgan_f16_1024"]).filter { $0.key.hasPrefix("encoder.") || $0.key.hasPrefix("quantize.") }
