@@ -12,6 +12,8 @@ import Tensors
 // values. Border and slack positions are read only by such meaningless columns, and a
 // buffer's border and slack are rewritten (zero) before it serves as a convolution input.
 // Columns go in blocks of about 2 MB of output so that the nine taps accumulate in cache.
+// The float32 convolutions of the large stages take another path on the same layout: Winograd
+// F(4x4, 3x3) (`WinogradConvolution`), which reads the zero border and writes only interiors.
 //
 // By default the GEMMs cover one image at a time (`Grid.convolutionSpans`), with the same shapes and
 // 256-byte alignment whatever the batch, so an image decodes to the same bits alone or in
