@@ -12,6 +12,8 @@ import Tensors
 // values. Border and slack positions are read only by such meaningless columns, and a
 // buffer's border and slack are rewritten (zero) before it serves as a convolution input.
 // Columns go in blocks of about 2 MB of output so that the nine taps accumulate in cache.
+// The float32 convolutions of the large stages take another path on the same layout: Winograd
+// F(4x4, 3x3) (`WinogradConvolution`), which reads the zero border and writes only interiors.
 //
 // By default the GEMMs cover one image at a time (`Grid.convolutionSpans`), with the same shapes and
 // 256-byte alignment whatever the batch, so an image decodes to the same bits alone or in
@@ -48,6 +50,11 @@ struct Grid: Equatable {
     /// The columns of whole padded images, as `convolutionSpans`.
     var imageSpans: (count: Int, step: Int, length: Int) {
         batchedGEMM ? (1, 0, (batch - 1) * imageStride + imageArea) : (batch, imageStride, imageArea)
+    }
+
+    /// The images of one pass as the Winograd convolution sees them.
+    var paddedImages: PaddedImages {
+        PaddedImages(batch: batch, height: height, width: width, imageStride: imageStride, channelStride: rowLength)
     }
 
     /// Offset of interior pixel (y, 0) of image b inside a channel row.
@@ -204,13 +211,16 @@ func upsampleNearest(
 }
 
 /// A 3x3 convolution, weight re-laid out as `[9 taps][out][in]` (tap = 3 dy + dx): float32
-/// (OpenBLAS GEMMs) or, in bf16 mode, packed for the bf16 kernels (no float32 copy kept).
+/// (OpenBLAS GEMMs, or Winograd F(4x4, 3x3) with only the transformed weights kept) or, in
+/// bf16 mode, packed for the bf16 kernels (no float32 copy kept).
 struct Convolution {
     let weight: FloatBuffer?
     let packed: PackedConvolution?
     let bias: FloatBuffer?
     let inChannels: Int
     let outChannels: Int
+    /// Set for the float32 convolutions of the large stages, in place of `weight`.
+    var winograd: WinogradConvolution? = nil
 
     /// `output (+)= conv(input)` on `grid` from bfloat16 pairs, float32 out; bias as `apply`.
     func apply(_ input: BF16PairRows, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool, threads: Int) {
@@ -231,9 +241,27 @@ struct Convolution {
         }
     }
 
-    /// `output (+)= conv(input)` on `grid`: nine accumulating GEMMs per block of columns. With
-    /// `accumulate`, the convolution is added to what `output` holds (a residual).
+    /// `output (+)= conv(input)` on `grid`, GEMMs on OpenBLAS's threads. With `accumulate`, the
+    /// convolution is added to what `output` holds (a residual).
     func apply(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool, threads: Int) {
+        var scratch = ScratchBuffer()
+        apply(input, into: output, grid: grid, accumulate: accumulate, threads: threads, gemmWorkers: 1, winogradScratch: &scratch)
+    }
+
+    /// `output (+)= conv(input)` on `grid`: Winograd, or nine accumulating GEMMs per block of
+    /// columns. With `gemmWorkers` > 1 the GEMMs are split over that many Dispatch workers, each
+    /// a BLAS call of its own (the caller has set OpenBLAS to one thread); `winogradScratch` is
+    /// the Winograd convolution's reused scratch.
+    func apply(
+        _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool, threads: Int,
+        gemmWorkers: Int, winogradScratch: inout ScratchBuffer
+    ) {
+        if let winograd {
+            winograd.apply(
+                input, into: output, images: grid.paddedImages, bias: bias?.pointer, accumulate: accumulate, scratch: &winogradScratch,
+                threads: threads, gemmWorkers: gemmWorkers)
+            return
+        }
         guard let weight else { preconditionFailure("a bf16 convolution has no float32 weights") }
         let ld = grid.rowLength, wp = grid.paddedWidth
         let taps = inChannels * outChannels
@@ -241,20 +269,24 @@ struct Convolution {
         // Column blocks whose output (about 2 MB) stays in cache across the nine taps: 20%
         // faster than whole-image GEMMs at 128 channels x 256 px with K = 128.
         let block = max(1024, (1 << 19) / outChannels / 64 * 64)
-        for span in 0..<spans.count {
-            var first = span * spans.step
-            let end = first + spans.length
-            while first < end {
-                let n = min(block, end - first)
-                for k in 0..<9 {
-                    BLAS.gemm(
-                        m: outChannels, n: n, k: inChannels,
-                        a: weight.pointer + k * taps, lda: inChannels,
-                        b: input + first + (k / 3) * wp + (k % 3), ldb: ld,
-                        beta: accumulate || k > 0 ? 1 : 0,
-                        c: output + first + wp + 1, ldc: ld)
+        let (inC, outC) = (inChannels, outChannels)
+        forEachRowPart(outC, workers: gemmWorkers) { rows in
+            let m = rows.count, a = weight.pointer + rows.lowerBound * inC, c = output + rows.lowerBound * ld
+            for span in 0..<spans.count {
+                var first = span * spans.step
+                let end = first + spans.length
+                while first < end {
+                    let n = min(block, end - first)
+                    for k in 0..<9 {
+                        BLAS.gemm(
+                            m: m, n: n, k: inC,
+                            a: a + k * taps, lda: inC,
+                            b: input + first + (k / 3) * wp + (k % 3), ldb: ld,
+                            beta: accumulate || k > 0 ? 1 : 0,
+                            c: c + first + wp + 1, ldc: ld)
+                    }
+                    first += n
                 }
-                first += n
             }
         }
         if let bias {
@@ -269,17 +301,19 @@ struct Convolution {
     /// The final convolution to few channels: one GEMM `[9 * out, in] x input` reads the input
     /// once, then each output pixel sums its nine shifted taps, adds the bias and is written
     /// unpadded to `output[b][o][y][x]` (images counted from `output`).
-    func applyToImages(_ input: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, threads: Int) {
+    func applyToImages(
+        _ input: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, threads: Int,
+        gemmWorkers: Int = 1
+    ) {
         guard let weight else { preconditionFailure("the last convolution is always float32") }
         let ld = grid.rowLength, wp = grid.paddedWidth, w = grid.width, h = grid.height
         let out = outChannels
         let spans = grid.imageSpans
         for span in 0..<spans.count {
             let offset = span * spans.step
-            BLAS.gemm(
-                m: 9 * out, n: spans.length, k: inChannels,
-                a: weight.pointer, lda: inChannels, b: input + offset, ldb: ld,
-                beta: 0, c: scratch + offset, ldc: ld)
+            rowSplitGEMM(
+                m: 9 * out, n: spans.length, k: inChannels, a: weight.pointer, lda: inChannels, b: input + offset, ldb: ld,
+                c: scratch + offset, ldc: ld, workers: gemmWorkers)
         }
         let biasPointer = bias?.pointer
         parallelRanges(grid.batch * out * h, threads: threads) { items in
@@ -303,6 +337,32 @@ struct Convolution {
                 }
             }
         }
+    }
+}
+
+/// Runs `body` over two halves of `0..<rows` (the first a multiple of 16 rows), on up to two
+/// workers. The split never depends on `workers`: OpenBLAS's kernels may round a row
+/// differently depending on where it falls in a GEMM, and an image must decode to the same bits
+/// with any number of threads.
+@inline(__always)
+func forEachRowPart(_ rows: Int, workers: Int, _ body: (Range<Int>) -> Void) {
+    let half = min(rows, (rows / 2 + 15) / 16 * 16)
+    let parts = half < rows ? [0..<half, half..<rows] : [0..<rows]
+    parallelRanges(parts.count, threads: workers) { items in
+        for item in items { body(parts[item]) }
+    }
+}
+
+/// `C = A B`, the rows of A and C in two parts (`forEachRowPart`) on up to `workers` Dispatch
+/// workers, one BLAS call each.
+func rowSplitGEMM(
+    m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    c: UnsafeMutablePointer<Float>, ldc: Int, workers: Int
+) {
+    forEachRowPart(m, workers: workers) { rows in
+        BLAS.gemm(
+            m: rows.count, n: n, k: k, a: a + rows.lowerBound * lda, lda: lda, b: b, ldb: ldb, beta: 0,
+            c: c + rows.lowerBound * ldc, ldc: ldc)
     }
 }
 

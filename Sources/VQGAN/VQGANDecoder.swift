@@ -9,10 +9,13 @@ import Tensors
 /// (the released checkpoint has none). A residual block whose channel count changes returns
 /// `nin_shortcut(h) + h` with `h` the block's own branch, as the official JAX-derived code does.
 ///
+/// In float32 the 3x3 convolutions of the stages at 4x the latent size and above (90% of the
+/// work) run as Winograd F(4x4, 3x3); the others as nine shifted GEMMs.
+///
 /// Thread ownership: an instance holds its scratch memory and is used by one inference thread
-/// at a time (it is deliberately not `Sendable`). Its convolutions are OpenBLAS GEMMs, which
-/// use OpenBLAS's own threads (`BLAS.setThreads`); its element-wise passes use
-/// `elementwiseThreads` Dispatch workers while BLAS is idle.
+/// at a time (it is deliberately not `Sendable`). A decode sets OpenBLAS to one thread and
+/// splits its GEMMs, like its element-wise passes, over `elementwiseThreads` Dispatch workers
+/// (OpenBLAS's own workers would spin beside them); it restores OpenBLAS's thread count after.
 public final class VQGANDecoder {
     public static let groupNormGroups = 32
     public static let groupNormEpsilon: Float = 1e-6
@@ -23,7 +26,7 @@ public final class VQGANDecoder {
     /// per-image GEMMs (the default) one image per pass is as fast as more; raise it together
     /// with `batchedGEMM`.
     public var maxImagesPerPass: Int = 1
-    /// Threads for GroupNorm, swish, upsampling and the last convolution's gather.
+    /// Threads for the GEMMs, GroupNorm, swish, upsampling and the last convolution's gather.
     public var elementwiseThreads: Int = 2
     /// One GEMM per convolution tap for all the images of a pass rather than one per image
     /// (with `maxImagesPerPass` > 1). At most about 3% faster at 256 px (measured 0-3%: only
@@ -69,6 +72,12 @@ public final class VQGANDecoder {
     private let pairs = BF16PairRows()
     private var bufferT = FloatBuffer(count: 0)
     private var bufferH = FloatBuffer(count: 0)
+    private var winogradScratch = ScratchBuffer()
+
+    /// Stages at this multiple of the latent size or more run their float32 3x3 convolutions
+    /// as Winograd F(4x4, 3x3). Below it the GEMMs over 16 to 64 tiles per image are skinny,
+    /// and the 512-channel weights would take 4x their memory.
+    static let winogradFromScale = 4
 
     // MARK: Loading
 
@@ -90,16 +99,24 @@ public final class VQGANDecoder {
             try loader.residualBlock("decoder.mid.block_1", in: top, out: top),
             try loader.residualBlock("decoder.mid.block_2", in: top, out: top),
         ]
+        // Level i runs at 2^(levels - 1 - i) times the latent size, its upsampling convolution at twice that.
+        func winograd(scale: Int) -> Bool { scale >= Self.winogradFromScale }
         var channels = top
         var levels: [Level] = []
         for i in stride(from: c.chMult.count - 1, through: 0, by: -1) {
             let out = c.ch * c.chMult[i]
             var blocks: [ResidualBlock] = []
             for j in 0..<c.numResBlocks {
-                blocks.append(try loader.residualBlock("decoder.up.\(i).block.\(j)", in: channels, out: out))
+                blocks.append(
+                    try loader.residualBlock(
+                        "decoder.up.\(i).block.\(j)", in: channels, out: out, winograd: winograd(scale: 1 << (c.chMult.count - 1 - i))))
                 channels = out
             }
-            let upsample = i == 0 ? nil : try loader.convolution("decoder.up.\(i).upsample.conv", in: channels, out: channels, bias: true)
+            let upsample =
+                i == 0
+                ? nil
+                : try loader.convolution(
+                    "decoder.up.\(i).upsample.conv", in: channels, out: channels, bias: true, winograd: winograd(scale: 1 << (c.chMult.count - i)))
             levels.append(Level(blocks: blocks, upsample: upsample))
         }
         self.levels = levels
@@ -258,6 +275,10 @@ public final class VQGANDecoder {
     }
 
     private func decodeChunk(tokens: UnsafePointer<Int32>, grid start: Grid, into output: UnsafeMutablePointer<Float>) {
+        // The Dispatch workers own the cores: no OpenBLAS thread spins beside them.
+        let blasThreads = BLAS.threads
+        if blasThreads != 1 { BLAS.setThreads(1) }
+        defer { if BLAS.threads != blasThreads { BLAS.setThreads(blasThreads) } }
         if precision == .bf16 {
             decodeChunkBF16(tokens: tokens, grid: start, into: output)
             return
@@ -281,7 +302,7 @@ public final class VQGANDecoder {
                 }
             }
         }
-        convIn.apply(t, into: x, grid: grid, accumulate: false, threads: threads)
+        convolve(convIn, t, into: x, grid: grid, accumulate: false)
         var channels = convIn.outChannels
         for block in middle { residual(block, x: x, t: t, h: h, grid: grid) }
         for level in levels {
@@ -292,13 +313,13 @@ public final class VQGANDecoder {
             if let up = level.upsample {
                 upsampleNearest(x, into: t, channels: channels, grid: grid, threads: threads)
                 grid = grid.upsampled
-                up.apply(t, into: x, grid: grid, accumulate: false, threads: threads)
+                convolve(up, t, into: x, grid: grid, accumulate: false)
             }
         }
         groupNormSwish(
             x, into: t, channels: channels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
             weight: normOut.weight.pointer, bias: normOut.bias.pointer, threads: threads)
-        convOut.applyToImages(t, scratch: h, into: output, grid: grid, threads: threads)
+        convOut.applyToImages(t, scratch: h, into: output, grid: grid, threads: threads, gemmWorkers: threads)
     }
 
     /// One residual block on the stream in `x` (result back in `x`); `t` and `h` are scratch.
@@ -307,23 +328,34 @@ public final class VQGANDecoder {
         groupNormSwish(
             x, into: t, channels: block.inChannels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
             weight: block.norm1.weight.pointer, bias: block.norm1.bias.pointer, threads: threads)
-        block.conv1.apply(t, into: h, grid: grid, accumulate: false, threads: threads)
+        convolve(block.conv1, t, into: h, grid: grid, accumulate: false)
         groupNormSwish(
             h, into: t, channels: block.outChannels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
             weight: block.norm2.weight.pointer, bias: block.norm2.bias.pointer, threads: threads)
         if let shortcut = block.shortcutPlusIdentity {
             // x is not used again (the shortcut takes h): h = conv2(t), x = (W + I) h.
-            block.conv2.apply(t, into: h, grid: grid, accumulate: false, threads: threads)
-            let ld = grid.rowLength, spans = grid.convolutionSpans
-            for span in 0..<spans.count {
-                let offset = span * spans.step + grid.paddedWidth + 1
-                BLAS.gemm(
-                    m: block.outChannels, n: spans.length, k: block.outChannels,
-                    a: shortcut.pointer, lda: block.outChannels, b: h + offset, ldb: ld,
-                    beta: 0, c: x + offset, ldc: ld)
-            }
+            convolve(block.conv2, t, into: h, grid: grid, accumulate: false)
+            self.shortcut(block, shortcut, h, into: x, grid: grid)
         } else {
-            block.conv2.apply(t, into: x, grid: grid, accumulate: true, threads: threads)
+            convolve(block.conv2, t, into: x, grid: grid, accumulate: true)
+        }
+    }
+
+    /// A float32 convolution with the GEMMs split over the workers.
+    private func convolve(_ convolution: Convolution, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool) {
+        convolution.apply(
+            input, into: output, grid: grid, accumulate: accumulate, threads: elementwiseThreads, gemmWorkers: elementwiseThreads,
+            winogradScratch: &winogradScratch)
+    }
+
+    /// `x = (W + I) h` over the convolution columns of `grid`.
+    private func shortcut(_ block: ResidualBlock, _ weight: FloatBuffer, _ h: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, grid: Grid) {
+        let ld = grid.rowLength, spans = grid.convolutionSpans
+        for span in 0..<spans.count {
+            let offset = span * spans.step + grid.paddedWidth + 1
+            rowSplitGEMM(
+                m: block.outChannels, n: spans.length, k: block.outChannels, a: weight.pointer, lda: block.outChannels, b: h + offset,
+                ldb: ld, c: x + offset, ldc: ld, workers: elementwiseThreads)
         }
     }
 }
@@ -331,15 +363,11 @@ public final class VQGANDecoder {
 extension VQGANDecoder {
     /// `decodeChunk` with bf16 3x3 convolutions: their inputs (the codebook vectors, each
     /// GroupNorm + swish, each upsampling) are written as bfloat16 pairs; everything else is as
-    /// in float32. OpenBLAS (the shortcuts, the last convolution) runs single-threaded meanwhile:
-    /// the kernels' workers own the cores, and no OpenBLAS thread spins beside them.
+    /// in float32.
     private func decodeChunkBF16(tokens: UnsafePointer<Int32>, grid start: Grid, into output: UnsafeMutablePointer<Float>) {
         let needed = scratchFloats(start)
         let x = reserve(&bufferX, needed), t = reserve(&bufferT, needed), h = reserve(&bufferH, needed)
         let threads = elementwiseThreads
-        let blasThreads = BLAS.threads
-        if blasThreads != 1 { BLAS.setThreads(1) }
-        defer { if BLAS.threads != blasThreads { BLAS.setThreads(blasThreads) } }
         var grid = start
 
         // z = codebook[tokens] as bfloat16 pairs with a zero border.
@@ -377,7 +405,7 @@ extension VQGANDecoder {
         groupNormSwish(
             x, into: t, channels: channels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
             weight: normOut.weight.pointer, bias: normOut.bias.pointer, threads: threads)
-        convOut.applyToImages(t, scratch: h, into: output, grid: grid, threads: threads)
+        convOut.applyToImages(t, scratch: h, into: output, grid: grid, threads: threads, gemmWorkers: threads)
     }
 
     private func residualBF16(_ block: ResidualBlock, x: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, grid: Grid) {
@@ -391,14 +419,7 @@ extension VQGANDecoder {
             weight: block.norm2.weight.pointer, bias: block.norm2.bias.pointer, threads: threads)
         if let shortcut = block.shortcutPlusIdentity {
             block.conv2.apply(pairs, into: h, grid: grid, accumulate: false, threads: threads)
-            let ld = grid.rowLength, spans = grid.convolutionSpans
-            for span in 0..<spans.count {
-                let offset = span * spans.step + grid.paddedWidth + 1
-                BLAS.gemm(
-                    m: block.outChannels, n: spans.length, k: block.outChannels,
-                    a: shortcut.pointer, lda: block.outChannels, b: h + offset, ldb: ld,
-                    beta: 0, c: x + offset, ldc: ld)
-            }
+            self.shortcut(block, shortcut, h, into: x, grid: grid)
         } else {
             block.conv2.apply(pairs, into: x, grid: grid, accumulate: true, threads: threads)
         }
@@ -427,9 +448,10 @@ struct WeightLoader {
         VQGANDecoder.Norm(weight: try floats("\(name).weight", [channels]), bias: try floats("\(name).bias", [channels]))
     }
 
-    /// `[out, in, 3, 3]` re-laid out as `[9][out][in]`, then packed in bf16.
+    /// `[out, in, 3, 3]` re-laid out as `[9][out][in]`, then packed in bf16, or in float32 with
+    /// `winograd` transformed for Winograd F(4x4, 3x3) (the plain layout is then dropped).
     func convolution(
-        _ name: String, in i: Int, out o: Int, bias: Bool, precision: ComputePrecision? = nil
+        _ name: String, in i: Int, out o: Int, bias: Bool, precision: ComputePrecision? = nil, winograd: Bool = false
     ) throws(ModelFileError) -> Convolution {
         let raw = try floats("\(name).weight", [o, i, 3, 3])
         let weight = FloatBuffer(count: 9 * o * i)
@@ -443,14 +465,18 @@ struct WeightLoader {
             let packed = PackedConvolution(weight: weight.pointer, outChannels: o, inChannels: i, kernel: kernel)
             return Convolution(weight: nil, packed: packed, bias: b, inChannels: i, outChannels: o)
         }
+        if winograd {
+            let transformed = WinogradConvolution(weight: weight.pointer, outChannels: o, inChannels: i)
+            return Convolution(weight: nil, packed: nil, bias: b, inChannels: i, outChannels: o, winograd: transformed)
+        }
         return Convolution(weight: weight, packed: nil, bias: b, inChannels: i, outChannels: o)
     }
 
-    func residualBlock(_ name: String, in i: Int, out o: Int) throws(ModelFileError) -> VQGANDecoder.ResidualBlock {
+    func residualBlock(_ name: String, in i: Int, out o: Int, winograd: Bool = false) throws(ModelFileError) -> VQGANDecoder.ResidualBlock {
         let norm1 = try norm("\(name).norm1", i)
-        let conv1 = try convolution("\(name).conv1", in: i, out: o, bias: false)
+        let conv1 = try convolution("\(name).conv1", in: i, out: o, bias: false, winograd: winograd)
         let norm2 = try norm("\(name).norm2", o)
-        let conv2 = try convolution("\(name).conv2", in: o, out: o, bias: false)
+        let conv2 = try convolution("\(name).conv2", in: o, out: o, bias: false, winograd: winograd)
         var shortcut: FloatBuffer?
         if i != o {
             let w = try floats("\(name).nin_shortcut.weight", [o, o, 1, 1])

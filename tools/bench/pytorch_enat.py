@@ -43,7 +43,7 @@ def autocast(precision: str):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--batch", type=int, nargs="+", default=[1, 4])
+    p.add_argument("--batch", type=int, nargs="*", default=[1, 4], help="transformer batch sizes (none: skip)")
     p.add_argument("--decode-batch", type=int, nargs="*", default=[1, 4])
     p.add_argument("--precision", nargs="+", choices=["fp32", "bf16"], default=["fp32", "bf16"])
     p.add_argument("--steps", type=int, default=8)
@@ -54,13 +54,14 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     start = time.time()
-    model = ENAT(LARGE_256).eval()
+    # The transformer only when it is timed: the decoder alone is a quick comparison.
+    model = ENAT(LARGE_256).eval() if a.batch or a.whole_images else None
     decoder = Decoder(RELEASED_VQGAN).eval()
     codebook = torch.randn(RELEASED_VQGAN.n_embed, RELEASED_VQGAN.embed_dim)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
           f"{torch.backends.cpu.get_cpu_capability()}, oneDNN bf16: {torch.ops.mkldnn._is_mkldnn_bf16_supported()}; "
           f"ENAT-L 256 px with random weights, "
-          f"{sum(q.numel() for q in model.parameters()) / 1e6:.0f} M parameters; VQGAN decoder "
+          f"{sum(q.numel() for q in model.parameters()) / 1e6 if model else 0:.0f} M parameters; VQGAN decoder "
           f"{sum(q.numel() for q in decoder.parameters()) / 1e6:.0f} M; built in {time.time() - start:.1f} s", flush=True)
     gen = torch.Generator().manual_seed(0)
     label = 0
@@ -76,7 +77,8 @@ def main():
     with torch.inference_mode():
         for precision in a.precision:
             with autocast(precision):
-                generate(model, {"labels": torch.tensor([999])}, {"labels": torch.tensor([1000])}, steps=1, generator=gen)
+                if model is not None:
+                    generate(model, {"labels": torch.tensor([999])}, {"labels": torch.tensor([1000])}, steps=1, generator=gen)
                 decode(torch.zeros(1, 16, 16, dtype=torch.long))  # warm-up
                 print(f"{precision}:", flush=True)
                 for b in a.batch:

@@ -80,6 +80,40 @@ int gemm_bf16_conv3x3(
 uint16_t gemm_float_to_bf16(float value);
 float gemm_bf16_to_float(uint16_t value);
 
+// MARK: Winograd F(4x4, 3x3)
+
+/// One image of a padded, channel-major activation: channel c's padded image ((height + 2) rows
+/// of width + 2 floats, the one-pixel border zero for an input) at `data + c * channel_stride`.
+typedef struct winograd_image {
+    float *data;
+    size_t channel_stride;
+    /// All channels of the tensor (the transformed arrays' position stride counts them all).
+    int channels;
+    int height;
+    int width;
+} winograd_image;
+
+/// `w[9][out][in]` (tap-major, tap = 3 dy + dx) to `u[36][out][in]`: U = G g G^T per channel pair,
+/// position 6 k + l for row k, column l of the 6 x 6 transform.
+void winograd_f43_transform_weights(const float *w, int out_channels, int in_channels, float *u);
+
+/// Floats of scratch one transform call needs for images `width` pixels wide.
+size_t winograd_f43_scratch_count(int width);
+
+/// The input transform of tile rows `tile_row_begin..<tile_row_end` (a tile row is 4 pixel rows;
+/// tiles per row: ceil(width / 4)) for channels `channel_begin..<channel_end`:
+/// `v[p][c][t]`, p < 36, c < image->channels, t < tiles of the block, row by row. Pixels beyond
+/// the image read as zero.
+void winograd_f43_input(
+    const winograd_image *image, int channel_begin, int channel_end, int tile_row_begin, int tile_row_end, float *v, float *scratch);
+
+/// The output transform of `m[p][c][t]` (layout as `winograd_f43_input`, c < image->channels)
+/// into the interior of `image` for channels `channel_begin..<channel_end`: written, or added
+/// with `accumulate`, plus `bias[c]` (NULL: none). Only pixels inside the image are written.
+void winograd_f43_output(
+    const winograd_image *image, int channel_begin, int channel_end, int tile_row_begin, int tile_row_end, const float *m,
+    const float *bias, int accumulate, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif
