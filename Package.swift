@@ -136,7 +136,7 @@ let package = Package(
             dependencies: ["ENATCLI", "ServerSettings", "ServerLog", "ImageAPI", "Scheduler", "ModelBundle", "ENAT", "HTTPServer", "VQGAN", "CLIPText", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
-        .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], swiftSettings: strict),
+        .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tensors"], swiftSettings: strict),

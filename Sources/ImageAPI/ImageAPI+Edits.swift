@@ -41,10 +41,10 @@ extension ImageAPI {
         } else if let strength = form.strength {
             region = .strength(strength)
             param = "strength"
-        } else if image.hasAlpha {
+        } else if image.hasAlpha, case let pixels = transparentPixels(of: image, fittedTo: side), pixels.contains(true) {
             // As OpenAI's API: without a mask, the image's own transparency is the mask.
             param = "image"
-            region = .pixels(transparentPixels(of: image, fittedTo: side))
+            region = .pixels(pixels)
         } else {
             throw APIError.invalid(
                 "mask", "Say what to regenerate: a 'mask' (PNG whose transparent pixels mark it), an image with transparent pixels, or 'strength' (0 to 1) for a variation.",
