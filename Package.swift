@@ -24,7 +24,7 @@ let package = Package(
         .library(name: "Imaging", targets: ["Imaging"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // C libraries, found through pkg-config on Debian.
@@ -78,14 +78,15 @@ let package = Package(
         .target(name: "Scheduler", dependencies: ["ModelBundle", "ENAT", "Tensors", "LockedValue", "DurationSeconds"], swiftSettings: strict),
         // The HTTP API (OpenAI Images, jobs, streams, health, metrics) on top of the scheduler.
         .target(
-            name: "ImageAPI", dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "ENAT", "ServerLog", "DurationSeconds", "Imaging"],
+            name: "ImageAPI",
+            dependencies: ["HTTPServer", "Scheduler", "ModelBundle", "LockedValue", "Tensors", "ENAT", "ServerLog", "DurationSeconds", "Imaging"],
             swiftSettings: strict),
         // One-line structured logs on stderr (JSON or text), shared by the API and the executable.
         .target(name: "ServerLog", swiftSettings: strict),
         // Every setting of `enat serve` declared once; the file, environment and flag readers; the
         // parts each component gets.
         .target(
-            name: "ServerSettings", dependencies: ["ServerLog", "Tensors", "ModelBundle", "HTTPServer", "Scheduler", "ImageAPI", "DurationSeconds"],
+            name: "ServerSettings", dependencies: ["ServerLog", "Tensors", "ModelBundle", "HTTPServer", "Scheduler", "ImageAPI"],
             swiftSettings: strict),
         // Reproduces golden files: shared by `enat golden` and the tests.
         .target(name: "GoldenCheck", dependencies: ["ENAT", "VQGAN", "CLIPText", "ModelFiles", "Tensors"], swiftSettings: strict),
@@ -110,22 +111,28 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
 
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: strict),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "MutationCorpus", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "ModelFilesTests", dependencies: ["ModelFiles", "MutationCorpus", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "GoldenCheckTests", dependencies: ["GoldenCheck", "Tensors", "ModelFiles", "MutationCorpus", "TestSupport"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "Tensors", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "VQGANTests", dependencies: ["VQGAN", "ModelFiles", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "CZlib"], swiftSettings: strict),
         .testTarget(name: "LockedValueTests", dependencies: ["LockedValue"], swiftSettings: strict),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "LockedValue", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CLIPTextTests", dependencies: ["CLIPText", "ModelFiles", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "ModelBundleTests", dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "CLIPText", "MutationCorpus", "TestSupport"],
+            name: "ModelBundleTests",
+            dependencies: ["ModelBundle", "ENAT", "VQGAN", "Imaging", "ModelFiles", "CLIPText", "MutationCorpus", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler", "ModelBundle", "ENAT", "VQGAN", "LockedValue"], swiftSettings: strict),
         .testTarget(
             name: "ImageAPITests",
-            dependencies: ["ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "ENAT", "LockedValue", "VQGAN", "CLIPText", "ServerLog", "TestSupport"],
+            dependencies: [
+                "ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "ENAT", "LockedValue", "VQGAN", "CLIPText", "ServerLog",
+                "TestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "ServerSettingsTests", dependencies: ["ServerSettings", "ServerLog", "Tensors", "HTTPServer", "Scheduler", "ImageAPI"],
@@ -133,11 +140,18 @@ let package = Package(
         .testTarget(name: "ServerLogTests", dependencies: ["ServerLog"], swiftSettings: strict),
         .testTarget(
             name: "ENATCLITests",
-            dependencies: ["ENATCLI", "ServerSettings", "ServerLog", "ImageAPI", "Scheduler", "ModelBundle", "ENAT", "HTTPServer", "VQGAN", "CLIPText", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ENATCLI", "ServerSettings", "ServerLog", "ImageAPI", "Scheduler", "ModelBundle", "ENAT", "HTTPServer", "VQGAN", "CLIPText",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
-        .testTarget(name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "Tensors", "TestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], exclude: ["Fixtures"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "TestSupportTests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks", "Tensors"], swiftSettings: strict),
     ]

@@ -6,7 +6,7 @@ import PackageDescription
 let package = Package(
     name: "enat-serve-fuzz",
     dependencies: [
-        .package(name: "enat-serve", path: ".."),
+        .package(name: "enat-serve", path: "..")
     ],
     targets: [
         // Declares libFuzzer's LLVMFuzzerRunDriver, which main.swift calls.

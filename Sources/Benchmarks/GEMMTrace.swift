@@ -35,10 +35,12 @@ public final class GEMMTrace: @unchecked Sendable {
         let scratch = ScratchMemory(calls)
         defer { scratch.release() }
         let resolved = calls.map { call in
-            (call,
-             UnsafePointer(scratch.pointer(for: call.a)),
-             call.weightB ? UnsafePointer<Float>(bitPattern: call.b)! : UnsafePointer(scratch.pointer(for: call.b)),
-             scratch.pointer(for: call.c))
+            (
+                call,
+                UnsafePointer(scratch.pointer(for: call.a)),
+                call.weightB ? UnsafePointer<Float>(bitPattern: call.b)! : UnsafePointer(scratch.pointer(for: call.b)),
+                scratch.pointer(for: call.c)
+            )
         }
         var best = Double.infinity
         for _ in 0..<max(1, repetitions) {

@@ -36,8 +36,9 @@ public enum MosaicBenchmark {
         compression: PNGCompression = MosaicRenderer.previewCompression
     ) throws(PNGError) -> Result {
         precondition(frames > 0 && codebookSize > 0, "need at least one frame and one code")
-        let renderer = MosaicRenderer(colors: .hashed(codebookSize: codebookSize),
-                                      gridSide: gridSide, outputSize: outputSize)
+        let renderer = MosaicRenderer(
+            colors: .hashed(codebookSize: codebookSize),
+            gridSide: gridSide, outputSize: outputSize)
         let cells = gridSide * gridSide
         var random: UInt64 = 0x5EED
         func next() -> Int {

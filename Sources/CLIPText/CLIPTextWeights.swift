@@ -22,7 +22,8 @@ struct CLIPParameter: @unchecked Sendable {
 struct CLIPLinear: Sendable {
     let linear: Linear
 
-    init(_ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int, precision: ComputePrecision) throws(ModelFileError) {
+    init(_ archive: any TensorArchive, _ prefix: String, in inFeatures: Int, out outFeatures: Int, precision: ComputePrecision) throws(ModelFileError)
+    {
         let weight = try CLIPParameter(archive, prefix + ".weight", shape: [outFeatures, inFeatures])
         let bias = try CLIPParameter(archive, prefix + ".bias", shape: [outFeatures])
         linear = Linear(weight: weight.storage, bias: bias.storage, inFeatures: inFeatures, outFeatures: outFeatures, precision: precision)
@@ -61,7 +62,9 @@ struct CLIPLayerWeights: Sendable {
     let fc1: CLIPLinear  // mlp.fc1: [I, D]
     let fc2: CLIPLinear  // mlp.fc2: [D, I]
 
-    init(_ archive: any TensorArchive, prefix: String, index: Int, config: CLIPTextConfiguration, precision q: ComputePrecision) throws(ModelFileError) {
+    init(_ archive: any TensorArchive, prefix: String, index: Int, config: CLIPTextConfiguration, precision q: ComputePrecision)
+        throws(ModelFileError)
+    {
         let d = config.hiddenSize, p = prefix + "encoder.layers.\(index)."
         norm1 = try CLIPNorm(archive, p + "layer_norm1", dim: d)
         queryKeyValue = try CLIPLinear(stacking: ["q", "k", "v"].map { p + "self_attn.\($0)_proj" }, from: archive, width: d, precision: q)

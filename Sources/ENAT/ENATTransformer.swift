@@ -130,7 +130,8 @@ public final class ENATTransformer {
         // here so that no cache eviction can free them during this forward.
         let labelModulations = modulations(for: items.compactMap { $0.text == nil ? $0.label : nil })
         for index in plans.indices {
-            plans[index].modulation = items[index].text.map { UnsafePointer($0.modulations.pointer) }
+            plans[index].modulation =
+                items[index].text.map { UnsafePointer($0.modulations.pointer) }
                 ?? UnsafePointer(labelModulations[items[index].label]!.pointer)
         }
         let encoderRows = plans.last.map { $0.encoderStart + $0.new.count } ?? 0
@@ -157,7 +158,9 @@ public final class ENATTransformer {
         // 2. Encoder on new tokens, with the previous visible tokens as context when reusing.
         if encoderRows > 0 {
             let segments = plans.map {
-                Segment(selfStart: $0.encoderStart, selfCount: $0.new.count, contextStart: $0.contextStart, contextCount: $0.old.count, modulation: $0.modulation)
+                Segment(
+                    selfStart: $0.encoderStart, selfCount: $0.new.count, contextStart: $0.contextStart, contextCount: $0.old.count,
+                    modulation: $0.modulation)
             }.enumerated().map { $1.with(text: items[$0].text) }
             let normalized = contextNorm.reserve(contextRows * d)
             parallelLayerNorm(ctx, rows: contextRows, into: normalized)
@@ -184,7 +187,9 @@ public final class ENATTransformer {
         // 4. Decoder on masked tokens with all visible tokens as context.
         if decoderRows > 0 {
             let segments = plans.map {
-                Segment(selfStart: $0.decoderStart, selfCount: $0.masked.count, contextStart: $0.visibleStart, contextCount: $0.visible.count, modulation: $0.modulation)
+                Segment(
+                    selfStart: $0.decoderStart, selfCount: $0.masked.count, contextStart: $0.visibleStart, contextCount: $0.visible.count,
+                    modulation: $0.modulation)
             }.enumerated().map { $1.with(text: items[$0].text) }
             let normalized = contextNorm.reserve(visibleRows * d)
             parallelLayerNorm(vis, rows: visibleRows, into: normalized)
@@ -304,7 +309,6 @@ public final class ENATTransformer {
         return result
     }
 
-
     /// One item's rows inside a block's concatenated inputs.
     struct Segment {
         let selfStart: Int, selfCount: Int
@@ -334,7 +338,8 @@ public final class ENATTransformer {
         let h = normed.reserve(rows * d)
         forSegmentRows(segments, rows: rows, context: false) { s, range in
             let m = s.modulation + k * 8 * d
-            normalizeModulate(x + range.lowerBound * d, rows: range.count, dim: d, shift: m + shift1, scale: m + scale1, into: h + range.lowerBound * d)
+            normalizeModulate(
+                x + range.lowerBound * d, rows: range.count, dim: d, shift: m + shift1, scale: m + scale1, into: h + range.lowerBound * d)
         }
         let qkv = queries.reserve(rows * 3 * d)  // rows of [q | k | v]
         apply(block.queryKeyValue, h, rows: rows, into: qkv)

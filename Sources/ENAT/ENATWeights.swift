@@ -40,14 +40,17 @@ struct LinearLayer: Sendable {
     }
 
     /// Several layers that read the same input, stacked along their outputs into one.
-    init(stacking parts: [(name: String, out: Int)], from archive: any TensorArchive, in inFeatures: Int, precision: ComputePrecision) throws(ModelFileError) {
+    init(stacking parts: [(name: String, out: Int)], from archive: any TensorArchive, in inFeatures: Int, precision: ComputePrecision)
+        throws(ModelFileError)
+    {
         let total = parts.reduce(0) { $0 + $1.out }
         let weights = FloatBuffer(count: total * inFeatures), biases = FloatBuffer(count: total)
         var row = 0
         for part in parts {
             _ = try archive.require(part.name + ".weight", shape: [part.out, inFeatures])
             _ = try archive.require(part.name + ".bias", shape: [part.out])
-            try archive.readFloats(part.name + ".weight", into: UnsafeMutableBufferPointer(start: weights.pointer + row * inFeatures, count: part.out * inFeatures))
+            try archive.readFloats(
+                part.name + ".weight", into: UnsafeMutableBufferPointer(start: weights.pointer + row * inFeatures, count: part.out * inFeatures))
             try archive.readFloats(part.name + ".bias", into: UnsafeMutableBufferPointer(start: biases.pointer + row, count: part.out))
             row += part.out
         }

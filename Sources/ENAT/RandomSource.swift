@@ -39,9 +39,9 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
+    import Glibc
+    @inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
 #else
-import Darwin
-@inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
+    import Darwin
+    @inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
 #endif

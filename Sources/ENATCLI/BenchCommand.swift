@@ -59,15 +59,18 @@ struct BenchCommand: ParsableCommand {
         }
         let config = bundle.transformer
         BLAS.setThreads(threads)
-        print("OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); bf16 kernel: \(BF16Kernel.best.map { "\($0)" } ?? "none")")
+        print(
+            "OpenBLAS core: \(BLAS.coreName), threads: \(BLAS.threads), OPENBLAS_CORETYPE=\(ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "(unset)"); bf16 kernel: \(BF16Kernel.best.map { "\($0)" } ?? "none")"
+        )
         // The transformer and the VQGAN of the model's shape, random weights (seed 1), once per precision.
         var models: [(precision: ComputePrecision, model: LoadedModel)] = []
         for precision in precisions {
             let loadStart = Date()
             models.append((precision, try LoadedModel.random(configuration: bundle, seed: 1, precision: precision)))
-            print(String(
-                format: "model %@ (D=%d, %d+%d blocks, L=%d) with random weights, %@, built in %.1f s", model, config.hiddenSize,
-                config.encoderDepth, config.decoderDepth, config.tokenCount, computeDescription(precision), Date().timeIntervalSince(loadStart)))
+            print(
+                String(
+                    format: "model %@ (D=%d, %d+%d blocks, L=%d) with random weights, %@, built in %.1f s", model, config.hiddenSize,
+                    config.encoderDepth, config.decoderDepth, config.tokenCount, computeDescription(precision), Date().timeIntervalSince(loadStart)))
         }
         let settings = SamplerSettings(steps: steps, guidanceScale: cfg, maskTemperature: 1.5, sampleTemperature: 6)
         print("transformer, \(steps) steps, cfg \(cfg):")
@@ -76,17 +79,22 @@ struct BenchCommand: ParsableCommand {
             for (precision, loaded) in models {
                 let result = try SamplerBenchmark.run(sampler: loaded.sampler, settings: settings, batch: size, repetitions: repetitions)
                 seconds.append(result.secondsPerImage)
-                print(String(
-                    format: "  batch %2d %@: %.3f s/image, %.1f GFLOP/image, %.1f GFLOP/s", size, precision.rawValue, result.secondsPerImage,
-                    result.operationsPerImage / 1e9, result.gflops))
+                print(
+                    String(
+                        format: "  batch %2d %@: %.3f s/image, %.1f GFLOP/image, %.1f GFLOP/s", size, precision.rawValue, result.secondsPerImage,
+                        result.operationsPerImage / 1e9, result.gflops))
                 if let linear = result.linearGEMMSecondsPerImage, let all = result.allGEMMSecondsPerImage {
-                    print(String(
-                        format: "                 OpenBLAS alone on the same calls: linear layers %.3f s/image (ours %.2fx), all GEMMs %.3f s/image (ours %.2fx)",
-                        linear, result.secondsPerImage / linear, all, result.secondsPerImage / all))
+                    print(
+                        String(
+                            format:
+                                "                 OpenBLAS alone on the same calls: linear layers %.3f s/image (ours %.2fx), all GEMMs %.3f s/image (ours %.2fx)",
+                            linear, result.secondsPerImage / linear, all, result.secondsPerImage / all))
                 }
             }
             if seconds.count == 2 {
-                print(String(format: "  batch %2d %@/%@ time ratio: %.2fx", size, precisions[1].rawValue, precisions[0].rawValue, seconds[1] / seconds[0]))
+                print(
+                    String(
+                        format: "  batch %2d %@/%@ time ratio: %.2fx", size, precisions[1].rawValue, precisions[0].rawValue, seconds[1] / seconds[0]))
             }
         }
         let decodeBatch = decodeBatch.filter { $0 > 0 }
@@ -99,15 +107,18 @@ struct BenchCommand: ParsableCommand {
                 print(String(format: "  batch %2d %@: %.3f s/image, %.1f GFLOP/s", size, precision.rawValue, result.secondsPerImage, result.gflops))
             }
             if seconds.count == 2 {
-                print(String(format: "  batch %2d %@/%@ time ratio: %.2fx", size, precisions[1].rawValue, precisions[0].rawValue, seconds[1] / seconds[0]))
+                print(
+                    String(
+                        format: "  batch %2d %@/%@ time ratio: %.2fx", size, precisions[1].rawValue, precisions[0].rawValue, seconds[1] / seconds[0]))
             }
         }
         if mosaicFrames > 0, let loaded = models.first?.model {
             // The per-code colours: one decode of every code, paid once per model.
             let tableStart = Date()
             try loaded.preparePreviews()
-            print(String(
-                format: "mosaic colour table (%d codes decoded once): %.2f s", config.codebookSize, Date().timeIntervalSince(tableStart)))
+            print(
+                String(
+                    format: "mosaic colour table (%d codes decoded once): %.2f s", config.codebookSize, Date().timeIntervalSince(tableStart)))
             let result = try MosaicBenchmark.run(
                 outputSize: loaded.imageSize, gridSide: config.latentSize, codebookSize: config.codebookSize, frames: mosaicFrames)
             print("mosaic preview frame, \(loaded.imageSize) px (\(config.latentSize)x\(config.latentSize) tokens): \(result)")
@@ -134,8 +145,9 @@ struct BenchCommand: ParsableCommand {
             rendering += Date().timeIntervalSince(sampled)
         }
         let n = Double(wholeImages)
-        print(String(
-            format: "  %.3f s/image = sampler %.3f s + decode and PNG %.3f s (%d images)", (sampling + rendering) / n,
-            sampling / n, rendering / n, wholeImages))
+        print(
+            String(
+                format: "  %.3f s/image = sampler %.3f s + decode and PNG %.3f s (%d images)", (sampling + rendering) / n,
+                sampling / n, rendering / n, wholeImages))
     }
 }

@@ -34,10 +34,16 @@ struct ConvertCommand: ParsableCommand {
     @Option(help: "Description in the bundle.")
     var description: String?
 
-    @Option(help: "JSON file with the transformer architecture (latent_size, hidden_size, num_heads, enc_depth, dec_depth, ...), for weights that are neither ENAT-L nor carry one.")
+    @Option(
+        help:
+            "JSON file with the transformer architecture (latent_size, hidden_size, num_heads, enc_depth, dec_depth, ...), for weights that are neither ENAT-L nor carry one."
+    )
     var transformerConfig: String?
 
-    @Option(help: "JSON file with the VQGAN architecture (ch, ch_mult, num_res_blocks, z_channels, n_embed, ...); default: the file's own, else the released VQGAN.")
+    @Option(
+        help:
+            "JSON file with the VQGAN architecture (ch, ch_mult, num_res_blocks, z_channels, n_embed, ...); default: the file's own, else the released VQGAN."
+    )
     var vqganConfig: String?
 
     @Option(help: "Text file with one class name per line, in label order (default: ImageNet's for 1000 classes).")
@@ -65,9 +71,10 @@ struct ConvertCommand: ParsableCommand {
         let start = Date()
         let configuration = try BundleConverter.convert(
             transformerPath: transformer, vqganPath: vqgan, to: output, options: options)
-        print(String(
-            format: "wrote %@ (%@, %d px, %d classes) in %.1f s", output, configuration.id, configuration.resolution,
-            configuration.transformer.numClasses, Date().timeIntervalSince(start)))
+        print(
+            String(
+                format: "wrote %@ (%@, %d px, %d classes) in %.1f s", output, configuration.id, configuration.resolution,
+                configuration.transformer.numClasses, Date().timeIntervalSince(start)))
         if !noVerify {
             let model = try LoadedModel.load(path: output)
             print("checked: \(model.id) loads (\(model.tokenCount) tokens per image, \(model.classNames.count) class names)")

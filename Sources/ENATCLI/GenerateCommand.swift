@@ -6,9 +6,9 @@ import ModelBundle
 import Tensors
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #else
-import Darwin
+    import Darwin
 #endif
 
 struct GenerateCommand: ParsableCommand {
@@ -116,7 +116,8 @@ struct GenerateCommand: ParsableCommand {
                 limitedCondition = .classLabel(label, classCount: loaded.configuration.transformer.numClasses)
             } else {
                 let suggestions = loaded.classSuggestions(for: className)
-                let hint = suggestions.isEmpty
+                let hint =
+                    suggestions.isEmpty
                     ? "use a label 0...\(loaded.classNames.count - 1) or a name such as \"\(loaded.classNames[min(207, loaded.classNames.count - 1)])\""
                     : "did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"
                 throw GenerateError(description: "unknown class '\(className)' for model \(loaded.id): \(hint)")
@@ -153,7 +154,9 @@ struct GenerateCommand: ParsableCommand {
     private func parsedSeed() throws -> UInt64 {
         let text = seed.trimmingCharacters(in: .whitespaces)
         if text == "-1" { return RandomSeed.draw() }
-        guard let value = UInt64(text) else { throw ValidationError("--seed must be an integer from 0 to 18446744073709551615, or -1 for a random seed; got '\(seed)'") }
+        guard let value = UInt64(text) else {
+            throw ValidationError("--seed must be an integer from 0 to 18446744073709551615, or -1 for a random seed; got '\(seed)'")
+        }
         return value
     }
 
@@ -179,9 +182,10 @@ struct GenerateCommand: ParsableCommand {
         let progress = Progress(interactive: isatty(STDERR_FILENO) == 1)
         let loadStart = Date()
         let loaded = try LoadedModel.load(path: model, precision: precision)
-        progress.line(String(
-            format: "loaded %@ (%d px, %@) in %.1f s", loaded.id, loaded.imageSize, computeDescription(precision),
-            Date().timeIntervalSince(loadStart)))
+        progress.line(
+            String(
+                format: "loaded %@ (%d px, %@) in %.1f s", loaded.id, loaded.imageSize, computeDescription(precision),
+                Date().timeIntervalSince(loadStart)))
 
         let (condition, settings) = try request(for: loaded)
 
@@ -208,7 +212,8 @@ struct GenerateCommand: ParsableCommand {
         }
         progress.finish()
         let parameters = loaded.parametersText(condition: condition, settings: settings, seed: seed)
-        let file = encoding.format == .png
+        let file =
+            encoding.format == .png
             ? loaded.annotate(image.png, condition: condition, settings: settings, seed: seed)
             : try Self.transcode(image.png, to: encoding, parameters: parameters)
         do {
@@ -216,9 +221,10 @@ struct GenerateCommand: ParsableCommand {
         } catch {
             throw GenerateError(description: "cannot write -o \(output): \(OutputPath.reason(error))")
         }
-        progress.line(String(
-            format: "wrote %@ (%d bytes, %dx%d) in %.2f s, seed %llu", output, file.count, loaded.imageSize,
-            loaded.imageSize, Date().timeIntervalSince(start), seed))
+        progress.line(
+            String(
+                format: "wrote %@ (%d bytes, %dx%d) in %.2f s, seed %llu", output, file.count, loaded.imageSize,
+                loaded.imageSize, Date().timeIntervalSince(start), seed))
     }
 }
 

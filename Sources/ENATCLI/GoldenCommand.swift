@@ -22,7 +22,10 @@ struct GoldenCommand: ParsableCommand {
     @Option(help: "fp32 (the parity check) or bf16 (tolerance: 2% of each expected tensor's range).")
     var precision: String = "fp32"
 
-    @Option(help: "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for files with captions; default: clip_bpe_simple_vocab_16e6.txt.gz beside each file.")
+    @Option(
+        help:
+            "CLIP's BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) for files with captions; default: clip_bpe_simple_vocab_16e6.txt.gz beside each file."
+    )
     var vocabulary: String?
 
     func run() throws {

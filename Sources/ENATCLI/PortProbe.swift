@@ -35,7 +35,8 @@ enum PortProbe {
         }
         guard result != 0 else { return nil }
         switch errno {
-        case EADDRINUSE: return "port \(port) is already in use on \(host) (another server running? pick another with --port, or --port 0 for any free port)"
+        case EADDRINUSE:
+            return "port \(port) is already in use on \(host) (another server running? pick another with --port, or --port 0 for any free port)"
         case EACCES: return "no permission to bind port \(port) (ports below 1024 need privileges; pick another with --port)"
         case EADDRNOTAVAIL: return "\(host) is not an address of this machine"
         default: return String(cString: strerror(errno))

@@ -41,7 +41,9 @@ public enum CaptionENATGolden {
         let ids = try file.int32s("case.ids"), previousIDs = try file.int32s("case.ids_prev")
         let previousFeatures = try file.floats("expect.prev.feat")
         let tokens = try file.product([batch, l], of: "samples x tokens")
-        guard ids.count == tokens, previousIDs.count == tokens, previousFeatures.count == (try file.product([tokens, d], of: "expect.prev.feat size")) else {
+        guard ids.count == tokens, previousIDs.count == tokens,
+            previousFeatures.count == (try file.product([tokens, d], of: "expect.prev.feat size"))
+        else {
             throw GoldenError.inconsistent(file.path, "case.ids, case.ids_prev or expect.prev.feat do not fit \(batch) samples of \(l) tokens")
         }
         func row<T>(_ values: [T], _ b: Int, _ width: Int) -> [T] { Array(values[(b * width)..<((b + 1) * width)]) }

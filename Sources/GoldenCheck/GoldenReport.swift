@@ -31,7 +31,9 @@ public struct GoldenReport: Sendable {
 
     public var passed: Bool { !lines.isEmpty && lines.allSatisfy(\.passed) }
 
-    public mutating func compare(_ name: String, _ actual: some Collection<Float>, _ expected: some Collection<Float>, tolerance fp32Tolerance: Double) {
+    public mutating func compare(
+        _ name: String, _ actual: some Collection<Float>, _ expected: some Collection<Float>, tolerance fp32Tolerance: Double
+    ) {
         var tolerance = fp32Tolerance
         if precision == .bf16, let low = expected.min(), let high = expected.max() {
             tolerance = max(tolerance, Self.bf16RangeFraction * Double(high - low))

@@ -7,7 +7,8 @@ enum HTTPErrorResponse {
         let retryable = error == .serverBusy || error == .tooManyConnectionsFromAddress
         if retryable { headers.add(name: "Retry-After", value: String(retryAfterSeconds)) }
         let type = error == .serverBusy ? "server_error" : "invalid_request_error"
-        let body = #"{"error":{"message":"# + jsonString(error.message) + #","type":"# + jsonString(type)
+        let body =
+            #"{"error":{"message":"# + jsonString(error.message) + #","type":"# + jsonString(type)
             + #","param":null,"code":"# + jsonString(error.code) + "}}"
         return HTTPResponse(status: error.status, headers: headers, body: .bytes(Array(body.utf8)))
     }

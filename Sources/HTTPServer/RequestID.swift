@@ -11,11 +11,12 @@ enum RequestID {
     /// 1 to 128 characters of letters, digits and `-_.:`; nothing that could forge log lines or headers.
     static func isSane(_ text: String) -> Bool {
         let bytes = text.utf8
-        return !bytes.isEmpty && bytes.count <= maxLength && bytes.allSatisfy { byte in
-            (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
-                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
-                || byte == UInt8(ascii: ":")
-        }
+        return !bytes.isEmpty && bytes.count <= maxLength
+            && bytes.allSatisfy { byte in
+                (byte >= 48 && byte <= 57) || (byte >= 65 && byte <= 90) || (byte >= 97 && byte <= 122)
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
+                    || byte == UInt8(ascii: ":")
+            }
     }
 
     /// 32 hex digits from the system random generator.

@@ -30,19 +30,20 @@ public final class SignalWatcher: Sendable {
     /// `registered` runs once per signal when its source is live: a signal raised after that is seen.
     init(signals: [Int32], registered: (@Sendable (Int32) -> Void)?, handler: @escaping @Sendable (Int32) -> Void) {
         let queue = DispatchQueue(label: "enat-serve.signals")
-        sources = Locked(signals.map { number in
-            Self.prepared.withLock { prepared in
-                // Until libdispatch has registered the source and installed its handler, the
-                // default disposition would kill the process; ignoring bridges that window.
-                // Done once only: later it would overwrite libdispatch's handler.
-                if prepared.insert(number).inserted { signal(number, SIG_IGN) }
-            }
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { handler(number) }
-            if let registered { source.setRegistrationHandler { registered(number) } }
-            source.activate()
-            return source
-        })
+        sources = Locked(
+            signals.map { number in
+                Self.prepared.withLock { prepared in
+                    // Until libdispatch has registered the source and installed its handler, the
+                    // default disposition would kill the process; ignoring bridges that window.
+                    // Done once only: later it would overwrite libdispatch's handler.
+                    if prepared.insert(number).inserted { signal(number, SIG_IGN) }
+                }
+                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+                source.setEventHandler { handler(number) }
+                if let registered { source.setRegistrationHandler { registered(number) } }
+                source.activate()
+                return source
+            })
     }
 
     /// Stops watching. The signals stay ignored (see the type's comment).

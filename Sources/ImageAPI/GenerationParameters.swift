@@ -64,13 +64,15 @@ struct GenerationParameters: Sendable {
                 }
                 label = named
             } else {
-                throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a class name of model '\(model.id)').", code: "missing_required_parameter")
+                throw APIError.invalid(
+                    "prompt", "Missing required parameter: 'prompt' (a class name of model '\(model.id)').", code: "missing_required_parameter")
             }
             condition = .classLabel(label)
             limitedCondition = .classLabel(label, classCount: model.configuration.transformer.numClasses)
         case .caption:
             guard let (value, _) = text else {
-                throw APIError.invalid("prompt", "Missing required parameter: 'prompt' (a caption for model '\(model.id)').", code: "missing_required_parameter")
+                throw APIError.invalid(
+                    "prompt", "Missing required parameter: 'prompt' (a caption for model '\(model.id)').", code: "missing_required_parameter")
             }
             condition = .caption(value)
             limitedCondition = .caption(value)
@@ -90,7 +92,8 @@ struct GenerationParameters: Sendable {
         var previewMode: PreviewMode?
         if let preview = sampling.preview {
             guard let mode = PreviewMode(rawValue: preview.lowercased()) else {
-                throw APIError.invalid("preview", "'preview' must be one of \(PreviewMode.allCases.map(\.rawValue).joined(separator: ", ")); got '\(preview)'.")
+                throw APIError.invalid(
+                    "preview", "'preview' must be one of \(PreviewMode.allCases.map(\.rawValue).joined(separator: ", ")); got '\(preview)'.")
             }
             previewMode = mode
         }
@@ -115,7 +118,8 @@ struct GenerationParameters: Sendable {
         let wantsClass = sampling.classLabel != nil || param == "class"
         if let model {
             guard let found = models.first(where: { $0.id == model }) else {
-                throw APIError.invalid("model", "The model '\(model)' does not exist; available: \(models.map(\.id).joined(separator: ", ")).", code: "model_not_found")
+                throw APIError.invalid(
+                    "model", "The model '\(model)' does not exist; available: \(models.map(\.id).joined(separator: ", ")).", code: "model_not_found")
             }
             if wantsClass && found.kind == .caption {
                 throw APIError.invalid(
@@ -123,7 +127,8 @@ struct GenerationParameters: Sendable {
                     "Model '\(found.id)' takes a caption, not a class; send 'caption' or 'prompt'.", code: "model_takes_caption")
             }
             if param == "caption" && found.kind == .classConditional {
-                throw APIError.invalid("caption", "Model '\(found.id)' takes a class, not a caption; send 'class' or 'prompt'.", code: "model_takes_class")
+                throw APIError.invalid(
+                    "caption", "Model '\(found.id)' takes a class, not a caption; send 'class' or 'prompt'.", code: "model_takes_class")
             }
             return found
         }
@@ -144,7 +149,9 @@ struct GenerationParameters: Sendable {
         }
         if param == "caption" {
             guard let captionModel = captionModels.first else {
-                throw APIError.invalid("caption", "No caption model is loaded (models: \(models.map(\.id).joined(separator: ", "))); send 'class' or 'prompt'.", code: "no_caption_model")
+                throw APIError.invalid(
+                    "caption", "No caption model is loaded (models: \(models.map(\.id).joined(separator: ", "))); send 'class' or 'prompt'.",
+                    code: "no_caption_model")
             }
             return captionModel
         }
@@ -247,7 +254,9 @@ extension APIError {
         case .cancelled:
             return APIError(status: HTTPStatus(code: 410), message: "The job was cancelled.", type: "invalid_request_error", code: "job_cancelled")
         case .deadlineExceeded:
-            return APIError(status: HTTPStatus(code: 504), message: "The job passed its deadline before it finished.", type: "server_error", code: "deadline_exceeded")
+            return APIError(
+                status: HTTPStatus(code: 504), message: "The job passed its deadline before it finished.", type: "server_error",
+                code: "deadline_exceeded")
         case .shuttingDown:
             return .shuttingDown()
         case .engine(let message):

@@ -47,7 +47,8 @@ extension ImageAPI {
             region = .pixels(pixels)
         } else {
             throw APIError.invalid(
-                "mask", "Say what to regenerate: a 'mask' (PNG whose transparent pixels mark it), an image with transparent pixels, or 'strength' (0 to 1) for a variation.",
+                "mask",
+                "Say what to regenerate: a 'mask' (PNG whose transparent pixels mark it), an image with transparent pixels, or 'strength' (0 to 1) for a variation.",
                 code: "missing_required_parameter")
         }
         let edit = ImageEdit(rgb: image.fittedToSquare(side: side).rgb.pixels, region: region)

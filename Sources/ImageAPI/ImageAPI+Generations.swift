@@ -59,7 +59,8 @@ extension ImageAPI {
         let side = resolved.model.imageSize
         let size = "\(side)x\(side)"
         if let requested = body.size, requested != "auto", requested != size {
-            throw APIError.invalid("size", "Model '\(resolved.model.id)' makes \(size) images; 'size' must be '\(size)' or 'auto', got '\(requested)'.")
+            throw APIError.invalid(
+                "size", "Model '\(resolved.model.id)' makes \(size) images; 'size' must be '\(size)' or 'auto', got '\(requested)'.")
         }
         let imageEdit = try edit?(resolved.model)
         let stream = body.stream ?? false
@@ -97,9 +98,10 @@ extension ImageAPI {
     /// step (its image is the completed one).
     static func partialImageSteps(count: Int, steps: Int) -> Set<Int> {
         guard count > 0, steps > 1 else { return [] }
-        return Set((1...count).map { index in
-            min(steps - 2, max(0, Int((Double(index * steps) / Double(count + 1)).rounded()) - 1))
-        })
+        return Set(
+            (1...count).map { index in
+                min(steps - 2, max(0, Int((Double(index * steps) / Double(count + 1)).rounded()) - 1))
+            })
     }
 
     /// The quality reported back: the request's, where the SDK's response model knows it.
@@ -116,7 +118,10 @@ extension ImageAPI {
             switch item {
             case .clientGone:
                 for watch in watches { watch.end(disconnected: true) }
-                return APIError(status: HTTPStatus(code: 499, reasonPhrase: "Client Closed Request"), message: "The client went away.", type: "invalid_request_error", code: "client_closed").response
+                return APIError(
+                    status: HTTPStatus(code: 499, reasonPhrase: "Client Closed Request"), message: "The client went away.",
+                    type: "invalid_request_error", code: "client_closed"
+                ).response
             case .event(let index, .completed(let result)):
                 results[index] = result
                 watches[index].end(disconnected: false)
@@ -153,55 +158,58 @@ extension ImageAPI {
         let pingInterval = configuration.pingInterval
         let metrics = self.metrics
         let models = scheduler.models
-        return HTTPResponse(status: .ok, headers: headers, body: .stream { writer in
-            metrics.streamOpened()
-            defer { metrics.streamClosed() }
-            func send(_ event: String, _ json: String) async throws(ResponseWriteError) {
-                try await writer.write(ServerSentEvents.event(event, data: json))
-            }
-            func fail(_ error: APIError) async {
-                for job in jobs { job.cancel() }
-                for watch in watches { watch.end(disconnected: false) }
-                try? await send("error", JSON.encodeString(StreamErrorBody(error: error.body.error)))
-            }
-            var partialIndex = [Int](repeating: 0, count: jobs.count)
-            do {
-                for await item in JobEventMerger.merge(
-                    jobs, pingInterval: pingInterval, context: context, onFrameDropped: metrics.frameDropped)
-                {
-                    let now = Int(Date().timeIntervalSince1970)
-                    switch item {
-                    case .clientGone:
-                        for watch in watches { watch.end(disconnected: true) }
-                        return
-                    case .ping:
-                        try await writer.write(ServerSentEvents.comment("ping"))
-                    case .event(let index, .step(let progress)):
-                        guard let png = progress.previewPNG else { continue }
-                        let event = PartialImageEvent(
-                            type: shape.events + ".partial_image", b64Json: Data(png).base64EncodedString(), createdAt: now, partialImageIndex: partialIndex[index],
-                            quality: shape.quality, size: shape.size, imageIndex: index, seed: jobs[index].request.seed)
-                        partialIndex[index] += 1
-                        try await send(event.type, JSON.encodeString(event))
-                    case .event(let index, .completed(let result)):
-                        let png = JobResponder.finalPNG(result, request: jobs[index].request, models: models)
-                        let event = CompletedImageEvent(
-                            type: shape.events + ".completed", b64Json: Data(png).base64EncodedString(), createdAt: now, quality: shape.quality,
-                            size: shape.size, usage: shape.usage, imageIndex: index, seed: result.seed, model: shape.model)
-                        watches[index].end(disconnected: false)
-                        try await send(event.type, JSON.encodeString(event))
-                    case .event(_, .failed(let failure)):
-                        await fail(.generation(failure))
-                        return
-                    case .event:
-                        continue
-                    }
+        return HTTPResponse(
+            status: .ok, headers: headers,
+            body: .stream { writer in
+                metrics.streamOpened()
+                defer { metrics.streamClosed() }
+                func send(_ event: String, _ json: String) async throws(ResponseWriteError) {
+                    try await writer.write(ServerSentEvents.event(event, data: json))
                 }
-                if Task.isCancelled { await fail(.shuttingDown()) }
-                for watch in watches { watch.end(disconnected: !writer.isClientConnected) }
-            } catch {
-                for watch in watches { watch.end(disconnected: true) }
-            }
-        })
+                func fail(_ error: APIError) async {
+                    for job in jobs { job.cancel() }
+                    for watch in watches { watch.end(disconnected: false) }
+                    try? await send("error", JSON.encodeString(StreamErrorBody(error: error.body.error)))
+                }
+                var partialIndex = [Int](repeating: 0, count: jobs.count)
+                do {
+                    for await item in JobEventMerger.merge(
+                        jobs, pingInterval: pingInterval, context: context, onFrameDropped: metrics.frameDropped)
+                    {
+                        let now = Int(Date().timeIntervalSince1970)
+                        switch item {
+                        case .clientGone:
+                            for watch in watches { watch.end(disconnected: true) }
+                            return
+                        case .ping:
+                            try await writer.write(ServerSentEvents.comment("ping"))
+                        case .event(let index, .step(let progress)):
+                            guard let png = progress.previewPNG else { continue }
+                            let event = PartialImageEvent(
+                                type: shape.events + ".partial_image", b64Json: Data(png).base64EncodedString(), createdAt: now,
+                                partialImageIndex: partialIndex[index],
+                                quality: shape.quality, size: shape.size, imageIndex: index, seed: jobs[index].request.seed)
+                            partialIndex[index] += 1
+                            try await send(event.type, JSON.encodeString(event))
+                        case .event(let index, .completed(let result)):
+                            let png = JobResponder.finalPNG(result, request: jobs[index].request, models: models)
+                            let event = CompletedImageEvent(
+                                type: shape.events + ".completed", b64Json: Data(png).base64EncodedString(), createdAt: now, quality: shape.quality,
+                                size: shape.size, usage: shape.usage, imageIndex: index, seed: result.seed, model: shape.model)
+                            watches[index].end(disconnected: false)
+                            try await send(event.type, JSON.encodeString(event))
+                        case .event(_, .failed(let failure)):
+                            await fail(.generation(failure))
+                            return
+                        case .event:
+                            continue
+                        }
+                    }
+                    if Task.isCancelled { await fail(.shuttingDown()) }
+                    for watch in watches { watch.end(disconnected: !writer.isClientConnected) }
+                } catch {
+                    for watch in watches { watch.end(disconnected: true) }
+                }
+            })
     }
 }

@@ -9,10 +9,12 @@ extension ImageAPI {
         let logger = configuration.logger
         guard logger.level <= .debug else { return }
         let request = job.request
-        logger.debug("job submitted", [
-            "job_id": .string(job.id), "model": .string(request.model), "seed": .string(String(request.seed)),
-            "steps": .int(request.settings.steps),
-        ])
+        logger.debug(
+            "job submitted",
+            [
+                "job_id": .string(job.id), "model": .string(request.model), "seed": .string(String(request.seed)),
+                "steps": .int(request.settings.steps),
+            ])
         let events = job.events()
         Task {
             for await event in events {
@@ -22,15 +24,19 @@ extension ImageAPI {
                 case .started:
                     logger.debug("job started", ["job_id": .string(job.id)])
                 case .step(let progress):
-                    logger.debug("job step", [
-                        "job_id": .string(job.id), "step": .int(progress.step), "steps": .int(progress.steps),
-                        "revealed": .int(progress.revealed), "tokens": .int(progress.tokenCount),
-                    ])
+                    logger.debug(
+                        "job step",
+                        [
+                            "job_id": .string(job.id), "step": .int(progress.step), "steps": .int(progress.steps),
+                            "revealed": .int(progress.revealed), "tokens": .int(progress.tokenCount),
+                        ])
                 case .completed(let result):
-                    logger.debug("job completed", [
-                        "job_id": .string(job.id), "seed": .string(String(result.seed)),
-                        "queue_seconds": .double(result.queueSeconds), "run_seconds": .double(result.runSeconds),
-                    ])
+                    logger.debug(
+                        "job completed",
+                        [
+                            "job_id": .string(job.id), "seed": .string(String(result.seed)),
+                            "queue_seconds": .double(result.queueSeconds), "run_seconds": .double(result.runSeconds),
+                        ])
                 case .failed(let failure):
                     logger.debug("job failed", ["job_id": .string(job.id), "reason": .string(failure.reason)])
                 }

@@ -10,7 +10,8 @@ extension ImageAPI {
     func createJob(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let format = try StreamFormat.negotiate(request, fallback: nil)
         for item in request.queryItems where item.name != "stream" {
-            throw APIError.invalid(item.name, "Unrecognized query parameter: \(item.name); send parameters in the JSON body.", code: "unknown_parameter")
+            throw APIError.invalid(
+                item.name, "Unrecognized query parameter: \(item.name); send parameters in the JSON body.", code: "unknown_parameter")
         }
         let body = try JSON.decodeRequest(JobBody.self, from: request)
         return try await startJob(try GenerationParameters(body), format: format, owner: owner, context: context)
@@ -24,7 +25,9 @@ extension ImageAPI {
         return try await startJob(try GenerationParameters(body), format: format, owner: owner, context: context)
     }
 
-    private func startJob(_ parameters: GenerationParameters, format: StreamFormat?, owner: String?, context: RequestContext) async throws(APIError) -> HTTPResponse {
+    private func startJob(_ parameters: GenerationParameters, format: StreamFormat?, owner: String?, context: RequestContext) async throws(APIError)
+        -> HTTPResponse
+    {
         let resolved = try parameters.resolve(models: scheduler.models, configuration: configuration)
         // Streams show every step decoded unless told otherwise; a PNG answer needs no frames; a job
         // answered as JSON keeps cheap mosaic frames for whoever re-attaches to its stream later.
@@ -34,7 +37,9 @@ extension ImageAPI {
         case .png: preview = resolved.preview ?? .none
         case nil: preview = resolved.preview ?? .mosaic
         }
-        let job = try submitAll([resolved.request(index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline, owner: owner)])[0]
+        let job = try submitAll([
+            resolved.request(index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline, owner: owner)
+        ])[0]
         logJob(job)
         guard let format else {
             return Self.json(

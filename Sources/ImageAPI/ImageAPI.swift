@@ -35,9 +35,11 @@ public final class ImageAPI: Sendable {
     public var rejectionObserver: HTTPRejectionObserver {
         { [self] error, remoteAddress in
             metrics.recordRejection(reason: error.code, code: error.status.code)
-            configuration.logger.info("request rejected", [
-                "status": .int(error.status.code), "reason": .string(error.code), "remote": .string(remoteAddress),
-            ])
+            configuration.logger.info(
+                "request rejected",
+                [
+                    "status": .int(error.status.code), "reason": .string(error.code), "remote": .string(remoteAddress),
+                ])
         }
     }
 
@@ -166,37 +168,55 @@ public final class ImageAPI: Sendable {
                 return ("/v1/models/{id}", await only([.get]) { () throws(APIError) in try model(id) })
             }
             if match("/v1/images/generations") != nil {
-                return ("/v1/images/generations", await only([.post]) { () throws(APIError) in
-                    try await generateImages(request, context: context, owner: owner)
-                })
+                return (
+                    "/v1/images/generations",
+                    await only([.post]) { () throws(APIError) in
+                        try await generateImages(request, context: context, owner: owner)
+                    }
+                )
             }
             if match("/v1/images/edits") != nil {
-                return ("/v1/images/edits", await only([.post]) { () throws(APIError) in
-                    try await editImages(request, context: context, owner: owner)
-                })
+                return (
+                    "/v1/images/edits",
+                    await only([.post]) { () throws(APIError) in
+                        try await editImages(request, context: context, owner: owner)
+                    }
+                )
             }
             if match("/v1/jobs") != nil {
                 return ("/v1/jobs", await only([.post]) { () throws(APIError) in try await createJob(request, context: context, owner: owner) })
             }
             if match("/v1/jobs/new") != nil {
-                return ("/v1/jobs/new", await only([.get], head: false) { () throws(APIError) in
-                    try await createJobFromQuery(request, context: context, owner: owner)
-                })
+                return (
+                    "/v1/jobs/new",
+                    await only([.get], head: false) { () throws(APIError) in
+                        try await createJobFromQuery(request, context: context, owner: owner)
+                    }
+                )
             }
             if let id = match("/v1/jobs/{id}") {
-                return ("/v1/jobs/{id}", await only([.get, .delete]) { () throws(APIError) in
-                    method == .delete ? try cancelJob(id, owner: owner) : try jobStatus(id, owner: owner)
-                })
+                return (
+                    "/v1/jobs/{id}",
+                    await only([.get, .delete]) { () throws(APIError) in
+                        method == .delete ? try cancelJob(id, owner: owner) : try jobStatus(id, owner: owner)
+                    }
+                )
             }
             if let id = match("/v1/jobs/{id}/image") {
-                return ("/v1/jobs/{id}/image", await only([.get], head: false) { () throws(APIError) in
-                    try await jobImage(id, owner: owner, context: context)
-                })
+                return (
+                    "/v1/jobs/{id}/image",
+                    await only([.get], head: false) { () throws(APIError) in
+                        try await jobImage(id, owner: owner, context: context)
+                    }
+                )
             }
             if let id = match("/v1/jobs/{id}/stream") {
-                return ("/v1/jobs/{id}/stream", await only([.get], head: false) { () throws(APIError) in
-                    try await jobStream(id, owner: owner, request: request, context: context)
-                })
+                return (
+                    "/v1/jobs/{id}/stream",
+                    await only([.get], head: false) { () throws(APIError) in
+                        try await jobStream(id, owner: owner, request: request, context: context)
+                    }
+                )
             }
             let error = APIError.notFound("No route for \(request.method) \(request.path).", code: "unknown_route")
             failure = error

@@ -68,7 +68,8 @@ struct ImageEditForm: Sendable {
             object[part.name] = try Self.typed(text, name: part.name)
         }
         guard let image = images.first else {
-            throw APIError.invalid("image", "Missing required parameter: 'image' (the image to edit, PNG, JPEG or WebP).", code: "missing_required_parameter")
+            throw APIError.invalid(
+                "image", "Missing required parameter: 'image' (the image to edit, PNG, JPEG or WebP).", code: "missing_required_parameter")
         }
         guard images.count == 1 else {
             throw APIError.invalid(image.param, "This server edits one image per request; got \(images.count).")

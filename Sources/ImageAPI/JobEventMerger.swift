@@ -27,24 +27,26 @@ enum JobEventMerger {
         let remaining = Locked(jobs.count)
         var tasks: [Task<Void, Never>] = []
         for (index, job) in jobs.enumerated() {
-            tasks.append(Task {
-                for await event in job.events() {
-                    buffer.push(.event(index: index, event))
-                }
-                let last = remaining.withLock { count -> Bool in
-                    count -= 1
-                    return count == 0
-                }
-                if last { buffer.finish() }
-            })
+            tasks.append(
+                Task {
+                    for await event in job.events() {
+                        buffer.push(.event(index: index, event))
+                    }
+                    let last = remaining.withLock { count -> Bool in
+                        count -= 1
+                        return count == 0
+                    }
+                    if last { buffer.finish() }
+                })
         }
         if let pingInterval {
-            tasks.append(Task {
-                while true {
-                    do { try await Task.sleep(for: pingInterval) } catch { return }
-                    buffer.push(.ping)
-                }
-            })
+            tasks.append(
+                Task {
+                    while true {
+                        do { try await Task.sleep(for: pingInterval) } catch { return }
+                        buffer.push(.ping)
+                    }
+                })
         }
         let helpers = tasks
         buffer.onTermination {

@@ -40,39 +40,41 @@ struct JobResponder: Sendable {
         }
         let pingInterval = self.pingInterval
         let metrics = self.metrics
-        return HTTPResponse(status: .ok, headers: Self.streamHeaders(contentType: contentType, job: job), body: .stream { writer in
-            metrics.streamOpened()
-            defer { metrics.streamClosed() }
-            let items = JobEventMerger.merge(
-                [job], pingInterval: format == .sse ? pingInterval : nil, context: context, onFrameDropped: metrics.frameDropped)
-            let models = self.models
-            var encoder = JobStreamEncoder(
-                format: format, jobID: job.id, steps: job.request.settings.steps, model: job.request.model,
-                finalPNG: { Self.finalPNG($0, request: job.request, models: models) })
-            do {
-                try await writer.write(encoder.opening())
-                for await item in items {
-                    switch item {
-                    case .clientGone:
-                        watch.end(disconnected: true)
-                        return
-                    case .ping:
-                        try await writer.write(encoder.ping())
-                    case .event(_, let event):
-                        try await writer.write(encoder.encode(event))
-                        if event.isTerminal {
-                            watch.end(disconnected: false)
+        return HTTPResponse(
+            status: .ok, headers: Self.streamHeaders(contentType: contentType, job: job),
+            body: .stream { writer in
+                metrics.streamOpened()
+                defer { metrics.streamClosed() }
+                let items = JobEventMerger.merge(
+                    [job], pingInterval: format == .sse ? pingInterval : nil, context: context, onFrameDropped: metrics.frameDropped)
+                let models = self.models
+                var encoder = JobStreamEncoder(
+                    format: format, jobID: job.id, steps: job.request.settings.steps, model: job.request.model,
+                    finalPNG: { Self.finalPNG($0, request: job.request, models: models) })
+                do {
+                    try await writer.write(encoder.opening())
+                    for await item in items {
+                        switch item {
+                        case .clientGone:
+                            watch.end(disconnected: true)
                             return
+                        case .ping:
+                            try await writer.write(encoder.ping())
+                        case .event(_, let event):
+                            try await writer.write(encoder.encode(event))
+                            if event.isTerminal {
+                                watch.end(disconnected: false)
+                                return
+                            }
                         }
                     }
+                    // Not terminal: the server is shutting down past its deadline. Say so and end cleanly.
+                    if Task.isCancelled { try? await writer.write(encoder.error(.shuttingDown())) }
+                    watch.end(disconnected: !writer.isClientConnected)
+                } catch {
+                    watch.end(disconnected: true)
                 }
-                // Not terminal: the server is shutting down past its deadline. Say so and end cleanly.
-                if Task.isCancelled { try? await writer.write(encoder.error(.shuttingDown())) }
-                watch.end(disconnected: !writer.isClientConnected)
-            } catch {
-                watch.end(disconnected: true)
-            }
-        })
+            })
     }
 
     /// Waits for the job and answers its PNG, or its failure as a JSON error.
@@ -82,7 +84,10 @@ struct JobResponder: Sendable {
             switch item {
             case .clientGone:
                 watch.end(disconnected: true)
-                return APIError(status: HTTPStatus(code: 499, reasonPhrase: "Client Closed Request"), message: "The client went away.", type: "invalid_request_error", code: "client_closed").response
+                return APIError(
+                    status: HTTPStatus(code: 499, reasonPhrase: "Client Closed Request"), message: "The client went away.",
+                    type: "invalid_request_error", code: "client_closed"
+                ).response
             case .ping:
                 continue
             case .event(_, .completed(let result)):

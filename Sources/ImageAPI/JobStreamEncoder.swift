@@ -51,10 +51,11 @@ struct JobStreamEncoder: Sendable {
                 guard let png = progress.previewPNG else { return [] }
                 return MultipartFraming.part(contentType: "image/png", body: png, last: false)
             }
-            return self.progress(ProgressBody(
-                jobID: jobID, state: "running", step: progress.step, steps: progress.steps, queuePosition: nil,
-                revealed: progress.revealed, tokenCount: progress.tokenCount,
-                image: progress.previewPNG.map { Data($0).base64EncodedString() }))
+            return self.progress(
+                ProgressBody(
+                    jobID: jobID, state: "running", step: progress.step, steps: progress.steps, queuePosition: nil,
+                    revealed: progress.revealed, tokenCount: progress.tokenCount,
+                    image: progress.previewPNG.map { Data($0).base64EncodedString() }))
         case .completed(let result):
             let png = finalPNG(result)
             if format == .multipart { return MultipartFraming.part(contentType: "image/png", body: png, last: true) }

@@ -26,8 +26,9 @@ extension CodeColorTable {
     /// over the codebook into [0.1, 0.9]. Similar codes get similar colours, which makes
     /// previews read as structure rather than noise, at no decoder cost.
     public static func projecting(features: [Float], dimension: Int) -> CodeColorTable {
-        precondition(dimension > 0 && features.count % dimension == 0,
-                     "features must be whole vectors of the given dimension")
+        precondition(
+            dimension > 0 && features.count % dimension == 0,
+            "features must be whole vectors of the given dimension")
         let codes = features.count / dimension
         // A fixed seed keeps the table identical from run to run.
         var state: UInt64 = 0x454E_4154_5072_6576
@@ -84,7 +85,8 @@ extension CodeColorTable {
         case 4: (r, g, b) = (t, p, value)
         default: (r, g, b) = (value, p, q)
         }
-        return RGBColor(red: PixelQuantizer.quantize(Float(r)), green: PixelQuantizer.quantize(Float(g)),
-                        blue: PixelQuantizer.quantize(Float(b)))
+        return RGBColor(
+            red: PixelQuantizer.quantize(Float(r)), green: PixelQuantizer.quantize(Float(g)),
+            blue: PixelQuantizer.quantize(Float(b)))
     }
 }

@@ -60,8 +60,9 @@ extension CodeColorTable {
         var sums = SIMD3<Double>(0, 0, 0)
         for index in 0..<plane {
             // Double accumulation: float sums drift over 65k-pixel planes.
-            sums += SIMD3(finiteOrZero(chw[index]), finiteOrZero(chw[plane + index]),
-                          finiteOrZero(chw[2 * plane + index]))
+            sums += SIMD3(
+                finiteOrZero(chw[index]), finiteOrZero(chw[plane + index]),
+                finiteOrZero(chw[2 * plane + index]))
         }
         let mean = sums / Double(plane)
         return SIMD3(Float(mean.x), Float(mean.y), Float(mean.z))

@@ -43,8 +43,9 @@ public struct MosaicRenderer: Sendable {
                     let firstRow = base + top * rowBytes
                     for column in 0..<gridSide {
                         let cell = gridRow * gridSide + column
-                        let color = cellColor(token: tokens[cell], revealed: revealed[cell],
-                                              checker: (gridRow + column) & 1 == 0, table: table)
+                        let color = cellColor(
+                            token: tokens[cell], revealed: revealed[cell],
+                            checker: (gridRow + column) & 1 == 0, table: table)
                         for x in edges[column]..<edges[column + 1] {
                             firstRow[3 * x] = color.red
                             firstRow[3 * x + 1] = color.green

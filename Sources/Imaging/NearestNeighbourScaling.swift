@@ -3,8 +3,9 @@ extension RGBImage {
     /// and latent-sized previews stay crisp when shown large.
     public func scaledNearest(width newWidth: Int, height newHeight: Int) -> RGBImage {
         precondition(newWidth >= 0 && newHeight >= 0, "negative image size")
-        precondition((newWidth == 0 && newHeight == 0) || (width > 0 && height > 0),
-                     "cannot scale an empty image to a non-empty one")
+        precondition(
+            (newWidth == 0 && newHeight == 0) || (width > 0 && height > 0),
+            "cannot scale an empty image to a non-empty one")
         // Source column per output column, computed once rather than per row.
         let sourceColumns = (0..<newWidth).map { $0 * width / newWidth }
         var output = [UInt8](repeating: 0, count: newWidth * newHeight * 3)

@@ -9,8 +9,9 @@ public enum PNGEncoder {
     public static func encode(
         _ image: RGBImage, compression: PNGCompression = .small
     ) throws(PNGError) -> [UInt8] {
-        try encode(pixels: image.pixels, width: image.width, height: image.height,
-                   format: .rgb, compression: compression)
+        try encode(
+            pixels: image.pixels, width: image.width, height: image.height,
+            format: .rgb, compression: compression)
     }
 
     /// Encodes raw rows, `width * format.channels` bytes each, no padding.
@@ -21,8 +22,9 @@ public enum PNGEncoder {
         var config = try makeConfig(width: width, height: height, format: format, compression: compression)
         let expected = width.multipliedReportingOverflow(by: height * format.channels)
         guard !expected.overflow, pixels.count == expected.partialValue else {
-            throw PNGError(kind: .invalidArgument,
-                           message: "expected \(width)x\(height)x\(format.channels) bytes, got \(pixels.count)")
+            throw PNGError(
+                kind: .invalidArgument,
+                message: "expected \(width)x\(height)x\(format.channels) bytes, got \(pixels.count)")
         }
 
         var data: UnsafeMutablePointer<UInt8>? = nil
@@ -30,8 +32,9 @@ public enum PNGEncoder {
         var message = [CChar](repeating: 0, count: Int(CPNG_MESSAGE_CAPACITY))
         let status = pixels.withUnsafeBufferPointer { rows in
             message.withUnsafeMutableBufferPointer { messageBuffer in
-                cpng_encode(&config, rows.baseAddress, width * format.channels,
-                            &data, &size, messageBuffer.baseAddress)
+                cpng_encode(
+                    &config, rows.baseAddress, width * format.channels,
+                    &data, &size, messageBuffer.baseAddress)
             }
         }
         if let error = PNGError(status: status, message: String(shimMessage: message)) {
@@ -55,7 +58,8 @@ public enum PNGEncoder {
         guard let level = Int32(exactly: compression.level) else {
             throw PNGError(kind: .invalidArgument, message: "compression level must be 0...9")
         }
-        return cpng_config(width: width32, height: height32, channels: Int32(format.channels),
-                           compression_level: level, filters: compression.filters.rawValue)
+        return cpng_config(
+            width: width32, height: height32, channels: Int32(format.channels),
+            compression_level: level, filters: compression.filters.rawValue)
     }
 }

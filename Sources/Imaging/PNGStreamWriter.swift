@@ -17,8 +17,9 @@ public final class PNGStreamWriter {
     public init(
         width: Int, height: Int, format: PNGPixelFormat = .rgb, compression: PNGCompression = .small
     ) throws(PNGError) {
-        var config = try PNGEncoder.makeConfig(width: width, height: height, format: format,
-                                               compression: compression)
+        var config = try PNGEncoder.makeConfig(
+            width: width, height: height, format: format,
+            compression: compression)
         var created: OpaquePointer? = nil
         var message = [CChar](repeating: 0, count: Int(CPNG_MESSAGE_CAPACITY))
         let status = message.withUnsafeMutableBufferPointer {

@@ -22,7 +22,8 @@ extension BundleConfiguration {
         let side = transformer.latentSize * vqgan.downsamplingFactor
         guard resolution == side else {
             throw fail(
-                "resolution \(resolution) does not match latent_size \(transformer.latentSize) x VQGAN downsampling \(vqgan.downsamplingFactor) = \(side)")
+                "resolution \(resolution) does not match latent_size \(transformer.latentSize) x VQGAN downsampling \(vqgan.downsamplingFactor) = \(side)"
+            )
         }
         guard vqgan.resolution == resolution else {
             throw fail("vqgan.resolution \(vqgan.resolution) differs from resolution \(resolution)")

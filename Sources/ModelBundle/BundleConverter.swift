@@ -97,7 +97,8 @@ public enum BundleConverter {
             id: options.id ?? (isOfficialShape ? official.id : "enat-\(resolution)"),
             kind: .classConditional,
             description: options.description
-                ?? (isOfficialShape ? official.description
+                ?? (isOfficialShape
+                    ? official.description
                     : "ENAT D\(transformerConfig.hiddenSize) \(transformerConfig.encoderDepth)+\(transformerConfig.decoderDepth) blocks, \(resolution) px"),
             resolution: resolution, transformer: transformerConfig, vqgan: vqganConfig,
             sampler: options.sampler ?? (resolution == 512 ? .imageNet512 : .imageNet256), classNames: names)

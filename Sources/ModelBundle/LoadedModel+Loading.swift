@@ -26,7 +26,6 @@ extension LoadedModel {
         }
     }
 
-
     /// A model with random weights of the configuration's shapes (tests, benchmarks).
     public static func random(
         configuration: BundleConfiguration, seed: UInt64, precision: ComputePrecision = .fp32

@@ -354,7 +354,11 @@ private struct PickleMachine {
                 try push(try long(Int(raw)))
             case 0x49:  // INT 'I' (text)
                 let text = try line()
-                if text == "00" { try push(.bool(false)) } else if text == "01" { try push(.bool(true)) } else {
+                if text == "00" {
+                    try push(.bool(false))
+                } else if text == "01" {
+                    try push(.bool(true))
+                } else {
                     guard let value = Int(text) else { throw fail("bad INT text '\(text.prefix(40))'") }
                     try push(.int(value))
                 }
@@ -645,9 +649,11 @@ private struct PickleMachine {
             guard origin == .reduce, arguments.count == 4, case .tuple(let inner) = arguments[2] else {
                 throw fail("\(callee.qualifiedName) needs (func, type, args tuple, state)")
             }
-            let rebuilders: Set = ["_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_tensor", "_rebuild_parameter", "_rebuild_parameter_with_state"]
+            let rebuilders: Set = [
+                "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_tensor", "_rebuild_parameter", "_rebuild_parameter_with_state",
+            ]
             guard case .global(let f) = arguments[0], heap.globals[f].module == "torch._utils",
-                  rebuilders.contains(heap.globals[f].name)
+                rebuilders.contains(heap.globals[f].name)
             else { return try placeholder(callable, arguments: arguments, origin: origin) }
             return try call(arguments[0], heap.tuples[inner], origin: .reduce)
         case ("collections", "OrderedDict"), ("collections", "defaultdict"), ("builtins", "dict"):
@@ -658,7 +664,7 @@ private struct PickleMachine {
             }
             return .dict(index)
         case ("builtins", "list"), ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "tuple"),
-             ("torch", "Size"):
+            ("torch", "Size"):
             var items: [PickleValue] = []
             if let first = arguments.first {
                 guard let values = sequence(first) else {

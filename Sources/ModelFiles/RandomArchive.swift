@@ -24,7 +24,8 @@ public struct RandomArchive: TensorArchive {
             throw .malformed(file: sourceDescription, reason: "tensor '\(name)' read with the wrong count")
         }
         if name.hasSuffix("norm.weight") || name.hasSuffix("Norm.weight") || name.hasSuffix("ln.weight")
-            || name.hasSuffix("norm1.weight") || name.hasSuffix("norm2.weight") || name.hasSuffix("norm_out.weight") {
+            || name.hasSuffix("norm1.weight") || name.hasSuffix("norm2.weight") || name.hasSuffix("norm_out.weight")
+        {
             destination.update(repeating: 1)
             return
         }

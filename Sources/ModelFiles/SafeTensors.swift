@@ -123,7 +123,8 @@ public struct SafeTensorsFile: TensorArchive {
     public func readFloats(_ name: String, into destination: UnsafeMutableBufferPointer<Float>) throws(ModelFileError) {
         guard let entry = entries[name] else { throw .missingTensor(file: sourceDescription, name: name) }
         guard destination.count == entry.info.elementCount else {
-            throw .malformed(file: sourceDescription, reason: "tensor '\(name)' has \(entry.info.elementCount) elements, \(destination.count) requested")
+            throw .malformed(
+                file: sourceDescription, reason: "tensor '\(name)' has \(entry.info.elementCount) elements, \(destination.count) requested")
         }
         guard entry.info.elementCount > 0, let base = file.bytes.baseAddress, let target = destination.baseAddress else { return }
         ElementConversion.floats(
@@ -134,8 +135,9 @@ public struct SafeTensorsFile: TensorArchive {
     public func readInts(_ name: String) throws(ModelFileError) -> [Int] {
         guard let entry = entries[name] else { throw .missingTensor(file: sourceDescription, name: name) }
         guard entry.info.elementCount > 0, let base = file.bytes.baseAddress else { return [] }
-        guard let values = ElementConversion.ints(
-            from: base + dataStart + entry.range.lowerBound, dtype: entry.info.dtype, count: entry.info.elementCount)
+        guard
+            let values = ElementConversion.ints(
+                from: base + dataStart + entry.range.lowerBound, dtype: entry.info.dtype, count: entry.info.elementCount)
         else { throw .wrongType(file: sourceDescription, name: name, dtype: entry.info.dtype.rawValue) }
         return values
     }

@@ -110,7 +110,9 @@ public struct TorchCheckpoint: TensorArchive {
             case .dict(let inner):
                 let innerItems = Self.stringItems(inner, heap)
                 for (innerKey, innerValue) in innerItems {
-                    if case .tensor(let t) = innerValue { flat.append((key + "." + innerKey, t)) } else {
+                    if case .tensor(let t) = innerValue {
+                        flat.append((key + "." + innerKey, t))
+                    } else {
                         ignored.append(key + "." + innerKey)
                     }
                 }
@@ -287,7 +289,8 @@ public struct TorchCheckpoint: TensorArchive {
     private static func checkFormat(_ bytes: UnsafeRawBufferPointer, source: String) throws(ModelFileError) {
         guard !bytes.isEmpty else { throw .malformed(file: source, reason: "file is empty") }
         let legacyMagic: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
-        let resave = "load it with torch and save it again with a current torch (torch.save(torch.load(path), new_path)) "
+        let resave =
+            "load it with torch and save it again with a current torch (torch.save(torch.load(path), new_path)) "
             + "to get the zip format"
         if bytes.starts(with: legacyMagic) {
             throw .unsupported(file: source, reason: "legacy (pre-1.6, non-zip) torch.save format; " + resave)

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Read-only bytes of a whole file: memory-mapped from disk, or a private copy of an in-memory
@@ -33,7 +33,7 @@ final class ZipFileBytes: @unchecked Sendable {
             return
         }
         guard let pointer = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0),
-              pointer != UnsafeMutableRawPointer(bitPattern: -1)
+            pointer != UnsafeMutableRawPointer(bitPattern: -1)
         else { throw .cannotOpen(file: path, reason: "mmap failed: \(Self.lastError())") }
         base = UnsafeRawPointer(pointer)
         count = size
@@ -196,7 +196,8 @@ struct ZipArchive: Sendable {
         let locator = eocd - 20
         var hasZip64Locator = false
         if locator >= 0 { hasZip64Locator = try reader.u32(locator) == 0x0706_4b50 }
-        let needsZip64 = totalEntries == 0xFFFF || entriesOnDisk == 0xFFFF || size32 == 0xFFFF_FFFF
+        let needsZip64 =
+            totalEntries == 0xFFFF || entriesOnDisk == 0xFFFF || size32 == 0xFFFF_FFFF
             || offset32 == 0xFFFF_FFFF || disk == 0xFFFF || directoryDisk == 0xFFFF
         if needsZip64 && !hasZip64Locator {
             throw reader.malformed("zip: end record asks for ZIP64 but there is no ZIP64 locator")
@@ -235,7 +236,8 @@ struct ZipArchive: Sendable {
         }
         guard directory.offset <= directoryLimit, directory.size <= directoryLimit - directory.offset else {
             throw reader.malformed(
-                "zip: central directory (offset \(directory.offset), \(directory.size) bytes) does not fit before its end record at \(directoryLimit)")
+                "zip: central directory (offset \(directory.offset), \(directory.size) bytes) does not fit before its end record at \(directoryLimit)"
+            )
         }
         guard directory.entryCount <= directory.size / 46 else {
             throw reader.malformed("zip: \(directory.entryCount) entries cannot fit in a \(directory.size)-byte central directory")

@@ -52,10 +52,11 @@ public final class GenerationJob: Sendable {
     /// A new job id: `"job_"` and 32 random hex digits from the system's random source, so
     /// that nobody finds another client's job by guessing.
     static func makeID() -> String {
-        "job_" + (0..<2).map { _ in
-            let hex = String(UInt64.random(in: .min ... .max), radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        "job_"
+            + (0..<2).map { _ in
+                let hex = String(UInt64.random(in: .min ... .max), radix: 16)
+                return String(repeating: "0", count: 16 - hex.count) + hex
+            }.joined()
     }
 
     public var status: JobStatus {

@@ -106,9 +106,12 @@ final class InferenceLoop {
             var revealed = 0
             for isRevealed in update.revealed where isRevealed { revealed += 1 }
             progress.append(
-                (job, StepProgress(
-                    step: update.step + 1, steps: update.steps, revealed: revealed,
-                    tokenCount: update.revealed.count, previewPNG: frame)))
+                (
+                    job,
+                    StepProgress(
+                        step: update.step + 1, steps: update.steps, revealed: revealed,
+                        tokenCount: update.revealed.count, previewPNG: frame)
+                ))
             if update.step == 0 { firstFrameSeconds.append(job.submittedAt.duration(to: core.clock.now).inSeconds) }
             if batch[position].isFinished {
                 finishedJobs.append(job)

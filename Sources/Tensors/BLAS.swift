@@ -31,10 +31,11 @@ public enum BLAS {
     ) {
         guard m > 0, n > 0 else { return }
         if let gemmObserver, k > 0 {
-            gemmObserver(GEMMCall(
-                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
-                alpha: alpha, beta: beta, a: UInt(bitPattern: a), b: UInt(bitPattern: b), c: UInt(bitPattern: c),
-                weightB: weightB))
+            gemmObserver(
+                GEMMCall(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
+                    alpha: alpha, beta: beta, a: UInt(bitPattern: a), b: UInt(bitPattern: b), c: UInt(bitPattern: c),
+                    weightB: weightB))
         }
         if k == 0 {
             // BLAS would only scale C; keep the semantics explicit.

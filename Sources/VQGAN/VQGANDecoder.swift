@@ -323,7 +323,9 @@ public final class VQGANDecoder {
     }
 
     /// One residual block on the stream in `x` (result back in `x`); `t` and `h` are scratch.
-    private func residual(_ block: ResidualBlock, x: UnsafeMutablePointer<Float>, t: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, grid: Grid) {
+    private func residual(
+        _ block: ResidualBlock, x: UnsafeMutablePointer<Float>, t: UnsafeMutablePointer<Float>, h: UnsafeMutablePointer<Float>, grid: Grid
+    ) {
         let threads = elementwiseThreads
         groupNormSwish(
             x, into: t, channels: block.inChannels, grid: grid, groups: Self.groupNormGroups, eps: Self.groupNormEpsilon,
@@ -342,7 +344,9 @@ public final class VQGANDecoder {
     }
 
     /// A float32 convolution with the GEMMs split over the workers.
-    private func convolve(_ convolution: Convolution, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool) {
+    private func convolve(
+        _ convolution: Convolution, _ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, grid: Grid, accumulate: Bool
+    ) {
         convolution.apply(
             input, into: output, grid: grid, accumulate: accumulate, threads: elementwiseThreads, gemmWorkers: elementwiseThreads,
             winogradScratch: &winogradScratch)

@@ -17,9 +17,10 @@ final class VQGANBenchmarkTests: XCTestCase {
         for batch in batches {
             let result = VQGANBenchmark.run(
                 batch: batch, repetitions: repetitions, batchedGEMM: batched, imagesPerPass: batched ? batch : nil)
-            print(String(
-                format: "VQGAN decode 256 px, core %@, batch %d%@: %.3f s per image, %.1f GFLOP/s",
-                BLAS.coreName, batch, batched ? " (batched GEMM)" : "", result.secondsPerImage, result.gflops))
+            print(
+                String(
+                    format: "VQGAN decode 256 px, core %@, batch %d%@: %.3f s per image, %.1f GFLOP/s",
+                    BLAS.coreName, batch, batched ? " (batched GEMM)" : "", result.secondsPerImage, result.gflops))
         }
     }
 }

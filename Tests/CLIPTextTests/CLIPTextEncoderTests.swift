@@ -61,7 +61,8 @@ final class CLIPTextEncoderTests: XCTestCase {
     }
 
     func testConfigurationDecoding() throws {
-        let json = #"{"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12, "eos_token_id": 2, "projection_dim": 768}"#
+        let json =
+            #"{"hidden_size": 768, "intermediate_size": 3072, "num_hidden_layers": 12, "num_attention_heads": 12, "eos_token_id": 2, "projection_dim": 768}"#
         let configuration = try JSONDecoder().decode(CLIPTextConfiguration.self, from: Data(json.utf8))
         XCTAssertEqual(configuration, .vitLargePatch14)
         XCTAssertEqual(configuration.maxPositionEmbeddings, 77)

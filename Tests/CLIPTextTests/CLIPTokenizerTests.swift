@@ -54,8 +54,10 @@ final class CLIPTokenizerTests: XCTestCase {
             ("&amp;amp;amp;amp;", "&"),
             ("x<y &amp;amp;", "x<y &"),
             ("&ampfoo; &notit; &#65 &#x41x &Amp; &#1234567890123;", "&foo; \u{ac}it; a ax &amp; \u{fffd}"),
-            ("\u{3a3}\u{38a}\u{3a3}\u{3a5}\u{3a6}\u{39f}\u{3a3} \u{39f}\u{394}\u{39f}\u{3a3}.",
-             "\u{3c3}\u{3af}\u{3c3}\u{3c5}\u{3c6}\u{3bf}\u{3c2} \u{3bf}\u{3b4}\u{3bf}\u{3c2}."),
+            (
+                "\u{3a3}\u{38a}\u{3a3}\u{3a5}\u{3a6}\u{39f}\u{3a3} \u{39f}\u{394}\u{39f}\u{3a3}.",
+                "\u{3c3}\u{3af}\u{3c3}\u{3c5}\u{3c6}\u{3bf}\u{3c2} \u{3bf}\u{3b4}\u{3bf}\u{3c2}."
+            ),
             ("\u{ff21}\u{3000}\u{ff22} \u{fb03}", "a b ffi"),
             ("a\u{85}b\u{80}c\u{91}d\u{92}", "a\u{2026}b\u{20ac}c'd'"),
             ("tab\tnew\nline\r\nx\u{1c}y", "tab new line xy"),

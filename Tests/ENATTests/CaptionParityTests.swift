@@ -17,10 +17,12 @@ final class CaptionParityTests: XCTestCase {
         let report = try GoldenCheck.run(path: Self.fixture, vocabulary: Self.vocabulary)
         print(report.text, terminator: "")
         XCTAssertEqual(report.kind, GoldenFile.Kind.captionENATForward.rawValue)
-        XCTAssertEqual(report.lines.map(\.name), [
-            "input_ids", "text.last_hidden_state", "text.pooled", "full.logits", "full.feat", "prev.logits", "prev.feat",
-            "reuse.logits", "reuse.feat",
-        ])
+        XCTAssertEqual(
+            report.lines.map(\.name),
+            [
+                "input_ids", "text.last_hidden_state", "text.pooled", "full.logits", "full.feat", "prev.logits", "prev.feat",
+                "reuse.logits", "reuse.feat",
+            ])
         XCTAssertTrue(report.passed, report.text)
     }
 

@@ -106,7 +106,8 @@ final class CaptionSamplerTests: XCTestCase {
         let text = try transformer.makeTextConditions(
             lastHiddenState: [Float](repeating: 0.1, count: 2 * 5 * 8), pooled: [Float](repeating: -0.2, count: 2 * 8), count: 2)
         XCTAssertEqual(text.map(\.tokenCount), [5, 5])
-        let run = try ENATSampler(transformer: transformer).makeRun(text: text[0], unconditional: text[1], settings: SamplerSettings(steps: 3), seed: 9)
+        let run = try ENATSampler(transformer: transformer).makeRun(
+            text: text[0], unconditional: text[1], settings: SamplerSettings(steps: 3), seed: 9)
         let tokens = try XCTUnwrap(ENATSampler(transformer: transformer).generate(run))
         XCTAssertEqual(tokens.count, 4)
     }

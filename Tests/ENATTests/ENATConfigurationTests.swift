@@ -4,7 +4,8 @@ import XCTest
 
 /// Configuration values from a file are checked with bounds far below overflow.
 final class ENATConfigurationTests: XCTestCase {
-    static let tiny = #"{"latent_size": 4, "hidden_size": 32, "num_heads": 8, "enc_depth": 1, "dec_depth": 1, "codebook_size": 200, "num_classes": 5, "mlp_ratio": 2.0}"#
+    static let tiny =
+        #"{"latent_size": 4, "hidden_size": 32, "num_heads": 8, "enc_depth": 1, "dec_depth": 1, "codebook_size": 200, "num_classes": 5, "mlp_ratio": 2.0}"#
 
     func decode(_ json: String) throws -> ENATConfiguration { try JSONDecoder().decode(ENATConfiguration.self, from: Data(json.utf8)) }
 

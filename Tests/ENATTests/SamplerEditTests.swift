@@ -21,7 +21,10 @@ final class SamplerEditTests: XCTestCase {
         XCTAssertEqual(edit.regeneratedCount, 128)
         let run = try sampler.makeRun(label: 7, settings: .imageNet256, seed: 5, edit: edit)
         var updates: [StepUpdate] = []
-        let result = try XCTUnwrap(sampler.generate(run) { updates.append($0); return true })
+        let result = try XCTUnwrap(
+            sampler.generate(run) {
+                updates.append($0); return true
+            })
         let expectedMasked = (0..<8).map { StepSchedule(step: $0, of: 8, tokens: 128, settings: .imageNet256).maskCount }
         XCTAssertEqual(updates.map { $0.revealed.filter { !$0 }.count }, expectedMasked)
         for update in updates {

@@ -26,7 +26,10 @@ final class SamplerTests: XCTestCase {
     func testSameSeedSameTokensAndEveryStepReported() throws {
         let sampler = try makeSampler()
         var updates: [StepUpdate] = []
-        let first = try XCTUnwrap(sampler.generate(label: 7, settings: .imageNet256, seed: 42) { updates.append($0); return true })
+        let first = try XCTUnwrap(
+            sampler.generate(label: 7, settings: .imageNet256, seed: 42) {
+                updates.append($0); return true
+            })
         let second = try XCTUnwrap(sampler.generate(label: 7, settings: .imageNet256, seed: 42))
         let other = try XCTUnwrap(sampler.generate(label: 7, settings: .imageNet256, seed: 43))
         XCTAssertEqual(first, second)
@@ -61,7 +64,9 @@ final class SamplerTests: XCTestCase {
     func testCancellationStopsBetweenSteps() throws {
         let sampler = try makeSampler()
         var seen = 0
-        let result = try sampler.generate(label: 1, settings: .imageNet256, seed: 1) { _ in seen += 1; return seen < 3 }
+        let result = try sampler.generate(label: 1, settings: .imageNet256, seed: 1) { _ in
+            seen += 1; return seen < 3
+        }
         XCTAssertNil(result)
         XCTAssertEqual(seen, 3)
     }
@@ -81,7 +86,7 @@ final class SamplerTests: XCTestCase {
         // Pinned values, computed independently from the published xoshiro256** and SplitMix64
         // definitions: changing the generator changes every image for a given seed.
         var random = SeededRandom(seed: 1)
-        XCTAssertEqual((0..<3).map { _ in random.next() }, [12966619160104079557, 9600361134598540522, 10590380919521690900])
+        XCTAssertEqual((0..<3).map { _ in random.next() }, [12_966_619_160_104_079_557, 9_600_361_134_598_540_522, 10_590_380_919_521_690_900])
         var unit = SeededRandom(seed: 7)
         for _ in 0..<10_000 { let u = unit.nextOpenUnit(); XCTAssert(u > 0 && u < 1) }
     }

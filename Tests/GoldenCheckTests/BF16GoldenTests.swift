@@ -12,9 +12,12 @@ final class BF16GoldenTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     func files() throws -> [String] {
-        try ["enat_tiny.safetensors", "enat_tiny_trajectory.safetensors", "clip_text_tiny.safetensors", "vqgan_tiny.safetensors"].map { try GoldenFolder.file($0) }
+        try ["enat_tiny.safetensors", "enat_tiny_trajectory.safetensors", "clip_text_tiny.safetensors", "vqgan_tiny.safetensors"].map {
+            try GoldenFolder.file($0)
+        }
             + [
-                "GoldenCheckTests/Fixtures/enat_lat4_d32_h8_e1d1.safetensors", "GoldenCheckTests/Fixtures/enat_lat8_d48_h3_e3d2_trajectory.safetensors",
+                "GoldenCheckTests/Fixtures/enat_lat4_d32_h8_e1d1.safetensors",
+                "GoldenCheckTests/Fixtures/enat_lat8_d48_h3_e3d2_trajectory.safetensors",
                 "CLIPTextTests/Fixtures/clip_text_d24_h3_l1_gelu.safetensors", "ENATTests/Fixtures/caption_enat_tiny.safetensors",
             ].map { Self.root.appendingPathComponent("Tests/" + $0).path }
     }

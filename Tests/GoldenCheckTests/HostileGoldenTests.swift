@@ -41,7 +41,12 @@ final class HostileGoldenTests: XCTestCase {
     func widened(_ name: String, to value: Int64) -> (inout SafeTensorsImage) -> Void {
         { image in
             self.tensor(&image, name) { t in
-                var values = stride(from: 0, to: t.data.count, by: 4).map { Int64(Int32(bitPattern: UInt32(t.data[$0]) | UInt32(t.data[$0 + 1]) << 8 | UInt32(t.data[$0 + 2]) << 16 | UInt32(t.data[$0 + 3]) << 24)) }
+                var values = stride(from: 0, to: t.data.count, by: 4).map {
+                    Int64(
+                        Int32(
+                            bitPattern: UInt32(t.data[$0]) | UInt32(t.data[$0 + 1]) << 8 | UInt32(t.data[$0 + 2]) << 16 | UInt32(t.data[$0 + 3]) << 24
+                        ))
+                }
                 values[0] = value
                 t.dtype = "I64"
                 t.data = values.flatMap { v in (0..<8).map { UInt8(truncatingIfNeeded: UInt64(bitPattern: v) >> (8 * $0)) } }
@@ -86,7 +91,9 @@ final class HostileGoldenTests: XCTestCase {
 
     func testZeroImagesOfAHugeGridAreRefused() throws {
         let message = try error(of: Self.vqgan) { image in
-            self.tensor(&image, "case.tokens") { $0.shape = [0, 1 << 40, 1 << 40]; $0.data = [] }
+            self.tensor(&image, "case.tokens") {
+                $0.shape = [0, 1 << 40, 1 << 40]; $0.data = []
+            }
         }
         XCTAssertTrue(message.contains("token grid exceed"), message)
     }

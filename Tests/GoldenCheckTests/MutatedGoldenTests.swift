@@ -97,9 +97,10 @@ final class MutatedGoldenTests: XCTestCase {
         let checkpoint = Self.fixtures.appendingPathComponent("checkpoints/enat_lat4_state_dict.pth")
         let golden = Self.fixtures.appendingPathComponent("enat_lat4_d32_h8_e1d1.safetensors").path
         let bytes = Array(try Data(contentsOf: checkpoint))
-        let mutants = (ByteMutations.truncated(bytes, seed: 6) + ByteMutations.bitFlipped(bytes, count: 24, flips: 4, seed: 7)
-            + ByteMutations.bitFlipped(bytes, in: 0..<min(bytes.count, 4096), count: 24, flips: 2, seed: 8)
-            + ByteMutations.overwritten(bytes, count: 16, seed: 9))
+        let mutants =
+            (ByteMutations.truncated(bytes, seed: 6) + ByteMutations.bitFlipped(bytes, count: 24, flips: 4, seed: 7)
+                + ByteMutations.bitFlipped(bytes, in: 0..<min(bytes.count, 4096), count: 24, flips: 2, seed: 8)
+                + ByteMutations.overwritten(bytes, count: 16, seed: 9))
         var errors = 0
         for mutant in mutants {
             do {

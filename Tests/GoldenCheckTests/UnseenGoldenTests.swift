@@ -51,7 +51,7 @@ final class UnseenGoldenTests: XCTestCase {
             let report: GoldenReport
             do {
                 report = try GoldenCheck.run(path: path)
-            } catch where Self.isNotYetSupported(error) {
+            } catch  where Self.isNotYetSupported(error) {
                 skipped.append(name)
                 continue
             } catch {

@@ -1,5 +1,6 @@
 import LockedValue
 import XCTest
+
 @testable import HTTPServer
 
 final class ClientPresenceTests: XCTestCase {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HTTPServer
 
 /// The connection's rules driven without sockets or sleeps: a hand-moved clock and a simulated

@@ -1,6 +1,7 @@
 import Foundation
 import LockedValue
 import XCTest
+
 @testable import HTTPServer
 
 final class ConnectionTests: XCTestCase {
@@ -54,11 +55,12 @@ final class ConnectionTests: XCTestCase {
         let (_, port) = try startServer()
         let client = try TestClient(port: port)
         // The first request is the slowest: a server answering as handlers finish would reorder.
-        client.send("GET /sleep?ms=150 HTTP/1.1\r\nHost: t\r\n\r\n"
-            + "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nfirst"
-            + "GET /sleep?ms=10 HTTP/1.1\r\nHost: t\r\n\r\n"
-            + "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nlas\r\n1\r\nt\r\n0\r\n\r\n"
-            + "GET /end HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        client.send(
+            "GET /sleep?ms=150 HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nfirst"
+                + "GET /sleep?ms=10 HTTP/1.1\r\nHost: t\r\n\r\n"
+                + "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nlas\r\n1\r\nt\r\n0\r\n\r\n"
+                + "GET /end HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
         let bodies = (0..<5).map { _ in client.readResponse()?.text }
         XCTAssertEqual(bodies, ["slept 150", "first", "slept 10", "last", "ok /end"])
         XCTAssertTrue(client.closesSilently(within: 2))
@@ -97,8 +99,9 @@ final class ConnectionTests: XCTestCase {
     func testChunkedRequestBodyWithExtensionsAndTrailers() throws {
         let (_, port) = try startServer()
         let client = try TestClient(port: port)
-        client.send("POST /echo?a=1&b=x%20y HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-            + "4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nX-Checksum: 42\r\n\r\n")
+        client.send(
+            "POST /echo?a=1&b=x%20y HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + "4;ext=1\r\nwiki\r\n5\r\npedia\r\n0\r\nX-Checksum: 42\r\n\r\n")
         let response = client.readResponse()
         XCTAssertEqual(response?.text, "wikipedia")
         XCTAssertEqual(response?.headers["x-trailer"], "42")

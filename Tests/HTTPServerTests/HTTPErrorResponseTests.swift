@@ -1,10 +1,12 @@
 import Foundation
 import XCTest
+
 @testable import HTTPServer
 
 final class HTTPErrorResponseTests: XCTestCase {
     func testEveryErrorBecomesJSONWithCloseAndItsStatus() throws {
-        let all: [HTTPRequestError] = HTTPRequestParserTests.malformed.map(\.error)
+        let all: [HTTPRequestError] =
+            HTTPRequestParserTests.malformed.map(\.error)
             + [.headTimeout, .bodyTimeout, .serverBusy, .tooManyConnectionsFromAddress]
         for error in all {
             let response = HTTPErrorResponse.make(for: error, retryAfterSeconds: 7)

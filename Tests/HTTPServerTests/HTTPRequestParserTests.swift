@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HTTPServer
 
 final class HTTPRequestParserTests: XCTestCase {
@@ -38,7 +39,8 @@ final class HTTPRequestParserTests: XCTestCase {
     }
 
     func testChunkedBodyWithExtensionsAndTrailers() throws {
-        let input = "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        let input =
+            "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
             + "5;name=value;flag\r\nhello\r\n"
             + "6 ; q=\"a \\\"quoted\\\" ext\"\r\n world\r\n"
             + "A\r\n0123456789\r\n"
@@ -52,7 +54,8 @@ final class HTTPRequestParserTests: XCTestCase {
     }
 
     func testPipelinedRequestsComeOutInOrder() throws {
-        let input = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+        let input =
+            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
             + "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
             + "POST /3 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nz\r\n0\r\n\r\n"
             + "GET /4 HTTP/1.0\r\n\r\n"
@@ -135,7 +138,9 @@ final class HTTPRequestParserTests: XCTestCase {
         limits.maxBodyBytesByPath = ["/upload": 20]
         func post(_ target: String, _ length: Int, chunked: Bool = false) -> HTTPRequestError? {
             let body = String(repeating: "b", count: length)
-            let framing = chunked ? "Transfer-Encoding: chunked\r\n\r\n\(String(length, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+            let framing =
+                chunked
+                ? "Transfer-Encoding: chunked\r\n\r\n\(String(length, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
                 : "Content-Length: \(length)\r\n\r\n\(body)"
             return ParserVerifier.verify("POST \(target) HTTP/1.1\r\nHost: x\r\n" + framing, limits: limits).error
         }
@@ -152,12 +157,26 @@ final class HTTPRequestParserTests: XCTestCase {
     static let malformed: [(name: String, input: String, error: HTTPRequestError, status: Int)] = [
         ("request line too long", "GET /\(String(repeating: "a", count: 8200)) HTTP/1.1\r\nHost: x\r\n\r\n", .requestLineTooLong, 414),
         ("request line too long, no LF yet", "GET /\(String(repeating: "a", count: 8300))", .requestLineTooLong, 414),
-        ("header section too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 17000))\r\n\r\n", .headerSectionTooLarge, 431),
-        ("header section too large, many fields", "GET / HTTP/1.1\r\nHost: x\r\n" + (0..<90).map { "X-\($0): \(String(repeating: "v", count: 200))\r\n" }.joined() + "\r\n", .headerSectionTooLarge, 431),
+        (
+            "header section too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 17000))\r\n\r\n", .headerSectionTooLarge,
+            431
+        ),
+        (
+            "header section too large, many fields",
+            "GET / HTTP/1.1\r\nHost: x\r\n" + (0..<90).map { "X-\($0): \(String(repeating: "v", count: 200))\r\n" }.joined() + "\r\n",
+            .headerSectionTooLarge, 431
+        ),
         ("too many header fields", "GET / HTTP/1.1\r\nHost: x\r\n" + (0..<101).map { "X-\($0): v\r\n" }.joined() + "\r\n", .tooManyHeaderFields, 431),
         ("body too large by content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1048577\r\n\r\n", .bodyTooLarge, 413),
-        ("body too large by chunks", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n80000\r\n" + String(repeating: "z", count: 0x80000) + "\r\n80001\r\n", .bodyTooLarge, 413),
-        ("content-length with transfer-encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", .contentLengthWithTransferEncoding, 400),
+        (
+            "body too large by chunks",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n80000\r\n" + String(repeating: "z", count: 0x80000) + "\r\n80001\r\n",
+            .bodyTooLarge, 413
+        ),
+        (
+            "content-length with transfer-encoding", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            .contentLengthWithTransferEncoding, 400
+        ),
         ("duplicate content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", .duplicateContentLength, 400),
         ("content-length list", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc", .duplicateContentLength, 400),
         ("negative content-length", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -3\r\n\r\n", .invalidContentLength, 400),
@@ -205,7 +224,10 @@ final class HTTPRequestParserTests: XCTestCase {
         ("host with letters in port", "GET / HTTP/1.1\r\nHost: a:8o\r\n\r\n", .invalidHost, 400),
         ("host with broken escape", "GET / HTTP/1.1\r\nHost: a%g1\r\n\r\n", .invalidHost, 400),
         ("host with unclosed IPv6 literal", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", .invalidHost, 400),
-        ("chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n", .invalidTransferEncoding, 400),
+        (
+            "chunked twice", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+            .invalidTransferEncoding, 400
+        ),
         ("empty transfer coding", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ,chunked\r\n\r\n", .invalidTransferEncoding, 400),
         ("transfer-encoding in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", .transferEncodingInHTTP10, 400),
         ("bad chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", .invalidChunk, 400),
@@ -216,8 +238,14 @@ final class HTTPRequestParserTests: XCTestCase {
         ("chunk data without CRLF", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nab\r\n", .invalidChunk, 400),
         ("chunk data with bare LF", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\n0\r\n\r\n", .invalidChunk, 400),
         ("bare LF after chunk size", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\na\r\n", .bareLineFeed, 400),
-        ("chunk size line too long", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "a", count: 5000) + "\r\n", .invalidChunk, 400),
-        ("obs-fold in trailers", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\n b\r\n\r\n", .obsoleteLineFolding, 400),
+        (
+            "chunk size line too long",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "a", count: 5000) + "\r\n", .invalidChunk, 400
+        ),
+        (
+            "obs-fold in trailers", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nA: 1\r\n b\r\n\r\n", .obsoleteLineFolding,
+            400
+        ),
         ("unsupported expectation", "POST / HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 0\r\n\r\n", .unsupportedExpectation, 417),
         ("too many empty lines", "\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", .malformedRequestLine, 400),
     ]

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import LockedValue
 import XCTest
+
 @testable import HTTPServer
 
 final class HTTPServerTests: XCTestCase {
@@ -24,7 +25,9 @@ final class HTTPServerTests: XCTestCase {
     }
 
     func testConnectionCapAnswers503WithRetryAfter() throws {
-        let (server, port) = try startServer { $0.maxConnections = 2; $0.retryAfterSeconds = 3 }
+        let (server, port) = try startServer {
+            $0.maxConnections = 2; $0.retryAfterSeconds = 3
+        }
         var first: TestClient? = try TestClient(port: port)
         let second = try TestClient(port: port)
         // Both are in the middle of a request, so neither is idle and can give up its slot.
@@ -46,14 +49,15 @@ final class HTTPServerTests: XCTestCase {
     func testGracefulShutdownEndsAnInFlightStreamCleanly() throws {
         let (server, port) = try startServer(handler: { request, context in
             if request.path != "/stream" { return await TestHandlers.standard(request, context) }
-            return HTTPResponse(body: .stream { writer in
-                while !Task.isCancelled {
-                    try await writer.write("event: tick\n\n")
-                    try? await Task.sleep(for: .milliseconds(20))
-                }
-                XCTAssertTrue(context.isServerDraining)
-                try await writer.write("event: shutdown\n\n")
-            })
+            return HTTPResponse(
+                body: .stream { writer in
+                    while !Task.isCancelled {
+                        try await writer.write("event: tick\n\n")
+                        try? await Task.sleep(for: .milliseconds(20))
+                    }
+                    XCTAssertTrue(context.isServerDraining)
+                    try await writer.write("event: shutdown\n\n")
+                })
         })
         let idle = try TestClient(port: port)
         idle.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -99,21 +103,24 @@ final class HTTPServerTests: XCTestCase {
 
     func testShutdownForceClosesStreamsThatIgnoreCancellation() throws {
         let writeError = Locked<ResponseWriteError?>(nil)
-        let (server, port) = try startServer({ $0.shutdownCancellationGrace = 0.2 }, handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                do {
-                    while true {
-                        try await writer.write("x")
-                        // Ignores cancellation on purpose.
-                        await withCheckedContinuation { continuation in
-                            DispatchQueue.global().asyncAfter(deadline: .now() + 0.02) { continuation.resume() }
+        let (server, port) = try startServer(
+            { $0.shutdownCancellationGrace = 0.2 },
+            handler: { _, _ in
+                HTTPResponse(
+                    body: .stream { writer in
+                        do {
+                            while true {
+                                try await writer.write("x")
+                                // Ignores cancellation on purpose.
+                                await withCheckedContinuation { continuation in
+                                    DispatchQueue.global().asyncAfter(deadline: .now() + 0.02) { continuation.resume() }
+                                }
+                            }
+                        } catch let error as ResponseWriteError {
+                            writeError.withLock { $0 = error }
                         }
-                    }
-                } catch let error as ResponseWriteError {
-                    writeError.withLock { $0 = error }
-                }
+                    })
             })
-        })
         let client = try TestClient(port: port)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertNotNil(client.readHead())

@@ -1,6 +1,7 @@
 import Foundation
 import LockedValue
 import XCTest
+
 @testable import HTTPServer
 
 /// A client that sends its request and then half-closes (`shutdown(SHUT_WR)`, as `nc -q`, some
@@ -22,8 +23,9 @@ final class HalfCloseTests: XCTestCase {
     func testPipelinedRequestsBeforeTheFINAreAllAnswered() throws {
         let (_, port) = try startServer()
         let client = try TestClient(port: port)
-        client.send("GET /sleep?ms=20 HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi"
-            + "HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n")
+        client.send(
+            "GET /sleep?ms=20 HTTP/1.1\r\nHost: t\r\n\r\nPOST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi"
+                + "HEAD /h HTTP/1.1\r\nHost: t\r\n\r\n")
         client.finishSending()
         XCTAssertEqual(client.readResponse()?.text, "slept 20")
         XCTAssertEqual(client.readResponse()?.text, "hi")
@@ -61,11 +63,13 @@ final class HalfCloseTests: XCTestCase {
     func testHalfClosedClientWaitingForALongResponseIsProbedAndAnswered() throws {
         let gate = TestGate()
         let stayedConnected = Locked(false)
-        let (_, port) = try startServer({ $0.timeouts.halfClosedProbe = 0.05 }, handler: { _, context in
-            await gate.wait()
-            stayedConnected.withLock { $0 = context.isClientConnected }
-            return HTTPResponse(text: "done")
-        })
+        let (_, port) = try startServer(
+            { $0.timeouts.halfClosedProbe = 0.05 },
+            handler: { _, context in
+                await gate.wait()
+                stayedConnected.withLock { $0 = context.isClientConnected }
+                return HTTPResponse(text: "done")
+            })
         let client = try TestClient(port: port)
         client.send("GET /long HTTP/1.1\r\nHost: t\r\n\r\n")
         client.finishSending()
@@ -84,15 +88,17 @@ final class HalfCloseTests: XCTestCase {
         let disconnected = expectation(description: "disconnect callback")
         let handlerRunning = expectation(description: "handler running")
         let gate = TestGate()
-        let (server, port) = try startServer({ $0.timeouts.halfClosedProbe = 0.05 }, handler: { _, context in
-            context.onClientDisconnect {
-                disconnected.fulfill()
-                gate.open()
-            }
-            handlerRunning.fulfill()
-            await gate.wait()
-            return HTTPResponse(text: "nobody reads this")
-        })
+        let (server, port) = try startServer(
+            { $0.timeouts.halfClosedProbe = 0.05 },
+            handler: { _, context in
+                context.onClientDisconnect {
+                    disconnected.fulfill()
+                    gate.open()
+                }
+                handlerRunning.fulfill()
+                await gate.wait()
+                return HTTPResponse(text: "nobody reads this")
+            })
         var client: TestClient? = try TestClient(port: port)
         client?.send("GET /long HTTP/1.1\r\nHost: t\r\n\r\n")
         wait(for: [handlerRunning], timeout: 3)
@@ -108,18 +114,21 @@ final class HalfCloseTests: XCTestCase {
         let disconnected = expectation(description: "disconnect callback")
         let clientClosed = TestGate()
         let gone = TestGate()
-        let (_, port) = try startServer({ $0.timeouts.halfClosedProbe = 0.05 }, handler: { _, context in
-            HTTPResponse(body: .stream { writer in
-                context.onClientDisconnect {
-                    disconnected.fulfill()
-                    gone.open()
-                }
-                try await writer.write("first")
-                await clientClosed.wait()
-                try await writer.write("second, to a closed socket")
-                await gone.wait()  // no further write: only the reset check can end this
+        let (_, port) = try startServer(
+            { $0.timeouts.halfClosedProbe = 0.05 },
+            handler: { _, context in
+                HTTPResponse(
+                    body: .stream { writer in
+                        context.onClientDisconnect {
+                            disconnected.fulfill()
+                            gone.open()
+                        }
+                        try await writer.write("first")
+                        await clientClosed.wait()
+                        try await writer.write("second, to a closed socket")
+                        await gone.wait()  // no further write: only the reset check can end this
+                    })
             })
-        })
         var client: TestClient? = try TestClient(port: port)
         client?.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         XCTAssertNotNil(client?.readHead())

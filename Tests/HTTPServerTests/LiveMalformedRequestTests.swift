@@ -1,6 +1,7 @@
 import Foundation
 import LockedValue
 import XCTest
+
 @testable import HTTPServer
 
 /// Every limit and malformed case, against a live server: the stated status, JSON error body,

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import HTTPServer
 
 /// No single client address can starve the rest: a per-address limit, deadlines that tighten as
@@ -7,7 +8,9 @@ import XCTest
 /// connection's deadline tightens is tested on its state machine (`ConnectionStateMachineTests`).
 final class LoadProtectionTests: XCTestCase {
     func testPerAddressLimitAnswers429AndSparesOtherAddresses() throws {
-        let (server, port) = try startServer { $0.maxConnectionsPerAddress = 2; $0.retryAfterSeconds = 4 }
+        let (server, port) = try startServer {
+            $0.maxConnectionsPerAddress = 2; $0.retryAfterSeconds = 4
+        }
         let held = try (0..<2).map { _ in try TestClient(port: port, source: "127.0.0.1") }
         for client in held { client.send("GET / HTTP/1.1\r\n") }  // slow heads
         XCTAssertTrue(eventually { server.connectionCount == 2 })

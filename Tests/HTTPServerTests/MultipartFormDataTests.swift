@@ -86,9 +86,12 @@ final class MultipartFormDataTests: XCTestCase {
         assertError(try MultipartParser(contentType: "multipart/form-data; boundary=\(String(repeating: "a", count: 71))"), .invalidBoundary)
         assertError(try MultipartParser(contentType: "multipart/form-data; boundary=a\u{1}b"), .invalidBoundary)
         let type = "multipart/form-data; boundary=q"
-        assertError(try MultipartParser.parse(Array("--q\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated".utf8), contentType: type), .truncated)
+        assertError(
+            try MultipartParser.parse(Array("--q\r\nContent-Disposition: form-data; name=a\r\n\r\nunterminated".utf8), contentType: type), .truncated)
         assertError(try MultipartParser.parse(Array("--q\r\nContent-Type: text/plain\r\n\r\nx\r\n--q--".utf8), contentType: type), .missingName)
-        assertError(try MultipartParser.parse(Array("--q\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--q--".utf8), contentType: type), .missingName)
+        assertError(
+            try MultipartParser.parse(Array("--q\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--q--".utf8), contentType: type), .missingName
+        )
         assertError(try MultipartParser.parse(Array("--q\r\nno colon here\r\n\r\nx\r\n--q--".utf8), contentType: type), .malformedPartHeader)
         assertError(try MultipartParser.parse(Array("--qjunk\r\n".utf8), contentType: type), .malformedPartHeader)
         assertError(try MultipartParser.parse([], contentType: type), .truncated)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HTTPServer
 
 /// The outcome of feeding a parser: its events (adjacent body pieces merged, since how a body is

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HTTPServer
 
 final class RequestTargetTests: XCTestCase {
@@ -9,10 +10,12 @@ final class RequestTargetTests: XCTestCase {
     func testPathAndQueryDecoding() {
         let parsed = parse("/a%20b/%E2%9C%93?x=1&y=a+b%2Bc&flag&empty=&=v&&z=%3D")
         XCTAssertEqual(parsed?.path, "/a b/✓")
-        XCTAssertEqual(parsed?.queryItems, [
-            QueryItem(name: "x", value: "1"), QueryItem(name: "y", value: "a b+c"), QueryItem(name: "flag", value: nil),
-            QueryItem(name: "empty", value: ""), QueryItem(name: "", value: "v"), QueryItem(name: "z", value: "="),
-        ])
+        XCTAssertEqual(
+            parsed?.queryItems,
+            [
+                QueryItem(name: "x", value: "1"), QueryItem(name: "y", value: "a b+c"), QueryItem(name: "flag", value: nil),
+                QueryItem(name: "empty", value: ""), QueryItem(name: "", value: "v"), QueryItem(name: "z", value: "="),
+            ])
     }
 
     func testPlusIsLiteralInPath() {

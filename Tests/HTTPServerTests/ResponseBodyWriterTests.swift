@@ -1,15 +1,18 @@
 import Foundation
 import LockedValue
 import XCTest
+
 @testable import HTTPServer
 
 final class ResponseBodyWriterTests: XCTestCase {
     func testStreamingResponseIsChunkedAndTerminated() throws {
         let (_, port) = try startServer(handler: { _, _ in
-            HTTPResponse(headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                for index in 0..<5 { try await writer.write("data: \(index)\n\n") }
-                try await writer.write([])  // skipped: must not end the body early
-            })
+            HTTPResponse(
+                headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    for index in 0..<5 { try await writer.write("data: \(index)\n\n") }
+                    try await writer.write([])  // skipped: must not end the body early
+                })
         })
         let client = try TestClient(port: port)
         client.send("GET /s HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -25,10 +28,11 @@ final class ResponseBodyWriterTests: XCTestCase {
 
     func testStreamToHTTP10IsCloseDelimited() throws {
         let (_, port) = try startServer(handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                try await writer.write("one,")
-                try await writer.write("two")
-            })
+            HTTPResponse(
+                body: .stream { writer in
+                    try await writer.write("one,")
+                    try await writer.write("two")
+                })
         })
         let client = try TestClient(port: port)
         client.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
@@ -42,17 +46,20 @@ final class ResponseBodyWriterTests: XCTestCase {
         let chunk = [UInt8](repeating: 97, count: 16 * 1024)
         let chunks = 512  // 8 MiB: far more than every buffer on the way
         let written = Locked(0)
-        let (server, port) = try startServer({
-            $0.maxBufferedResponseBytes = 32 * 1024
-            $0.socketSendBufferBytes = 16 * 1024
-        }, handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                for _ in 0..<chunks {
-                    try await writer.write(chunk)
-                    written.withLock { $0 += 1 }
-                }
+        let (server, port) = try startServer(
+            {
+                $0.maxBufferedResponseBytes = 32 * 1024
+                $0.socketSendBufferBytes = 16 * 1024
+            },
+            handler: { _, _ in
+                HTTPResponse(
+                    body: .stream { writer in
+                        for _ in 0..<chunks {
+                            try await writer.write(chunk)
+                            written.withLock { $0 += 1 }
+                        }
+                    })
             })
-        })
         let client = try TestClient(port: port, receiveBuffer: 16 * 1024)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         // The client does not read: the kernel's buffers fill and the writer is made to wait.
@@ -74,17 +81,20 @@ final class ResponseBodyWriterTests: XCTestCase {
         let frames = 2000  // 8 MiB offered to a reader that takes nothing meanwhile
         let accepted = Locked(0)
         let producerDone = expectation(description: "producer finished without waiting")
-        let (_, port) = try startServer({
-            $0.maxBufferedResponseBytes = 32 * 1024
-            $0.socketSendBufferBytes = 16 * 1024
-        }, handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                for _ in 0..<frames where try await writer.writeIfRoom(frame) {
-                    accepted.withLock { $0 += 1 }
-                }
-                producerDone.fulfill()
+        let (_, port) = try startServer(
+            {
+                $0.maxBufferedResponseBytes = 32 * 1024
+                $0.socketSendBufferBytes = 16 * 1024
+            },
+            handler: { _, _ in
+                HTTPResponse(
+                    body: .stream { writer in
+                        for _ in 0..<frames where try await writer.writeIfRoom(frame) {
+                            accepted.withLock { $0 += 1 }
+                        }
+                        producerDone.fulfill()
+                    })
             })
-        })
         let client = try TestClient(port: port, receiveBuffer: 16 * 1024)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         wait(for: [producerDone], timeout: 10)  // the client has read nothing yet
@@ -100,18 +110,19 @@ final class ResponseBodyWriterTests: XCTestCase {
         let failure = expectation(description: "writer failed")
         let error = Locked<ResponseWriteError?>(nil)
         let (server, port) = try startServer(handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                do {
-                    while true {
-                        try await writer.write("tick\n")
-                        try await Task.sleep(for: .milliseconds(10))
+            HTTPResponse(
+                body: .stream { writer in
+                    do {
+                        while true {
+                            try await writer.write("tick\n")
+                            try await Task.sleep(for: .milliseconds(10))
+                        }
+                    } catch let writeError as ResponseWriteError {
+                        error.withLock { $0 = writeError }
+                        XCTAssertFalse(writer.isClientConnected)
+                        failure.fulfill()
                     }
-                } catch let writeError as ResponseWriteError {
-                    error.withLock { $0 = writeError }
-                    XCTAssertFalse(writer.isClientConnected)
-                    failure.fulfill()
-                }
-            })
+                })
         })
         let client = try TestClient(port: port)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -130,20 +141,23 @@ final class ResponseBodyWriterTests: XCTestCase {
         let failure = expectation(description: "writer timed out")
         let error = Locked<ResponseWriteError?>(nil)
         let started = Date()
-        let (_, port) = try startServer({
-            $0.timeouts.write = 0.3
-            $0.maxBufferedResponseBytes = 16 * 1024
-            $0.socketSendBufferBytes = 8 * 1024
-        }, handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                do {
-                    while true { try await writer.write([UInt8](repeating: 98, count: 8192)) }
-                } catch let writeError as ResponseWriteError {
-                    error.withLock { $0 = writeError }
-                    failure.fulfill()
-                }
+        let (_, port) = try startServer(
+            {
+                $0.timeouts.write = 0.3
+                $0.maxBufferedResponseBytes = 16 * 1024
+                $0.socketSendBufferBytes = 8 * 1024
+            },
+            handler: { _, _ in
+                HTTPResponse(
+                    body: .stream { writer in
+                        do {
+                            while true { try await writer.write([UInt8](repeating: 98, count: 8192)) }
+                        } catch let writeError as ResponseWriteError {
+                            error.withLock { $0 = writeError }
+                            failure.fulfill()
+                        }
+                    })
             })
-        })
         let client = try TestClient(port: port, receiveBuffer: 8 * 1024)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")
         wait(for: [failure], timeout: 5)
@@ -155,10 +169,11 @@ final class ResponseBodyWriterTests: XCTestCase {
     func testThrowingStreamEndsWithoutTerminatingChunk() throws {
         struct Boom: Error {}
         let (_, port) = try startServer(handler: { _, _ in
-            HTTPResponse(body: .stream { writer in
-                try await writer.write("partial")
-                throw Boom()
-            })
+            HTTPResponse(
+                body: .stream { writer in
+                    try await writer.write("partial")
+                    throw Boom()
+                })
         })
         let client = try TestClient(port: port)
         client.send("GET / HTTP/1.1\r\nHost: t\r\n\r\n")

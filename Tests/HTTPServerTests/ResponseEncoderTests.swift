@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import HTTPServer
 
 final class ResponseEncoderTests: XCTestCase {
@@ -18,8 +19,10 @@ final class ResponseEncoderTests: XCTestCase {
         XCTAssertEqual(plan.framing, .contentLength(5))
         XCTAssertTrue(plan.sendsBody)
         XCTAssertTrue(plan.keepAlive)
-        XCTAssertEqual(head, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: enat-serve\r\n"
-            + "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-Request-Id: rid\r\nContent-Length: 5\r\n\r\n")
+        XCTAssertEqual(
+            head,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nServer: enat-serve\r\n"
+                + "Date: Sun, 06 Nov 1994 08:49:37 GMT\r\nX-Request-Id: rid\r\nContent-Length: 5\r\n\r\n")
     }
 
     func testStreamIsChunkedFor11AndCloseDelimitedFor10() {
@@ -70,8 +73,9 @@ final class ResponseEncoderTests: XCTestCase {
     }
 
     func testChunkFraming() {
-        XCTAssertEqual(String(decoding: ResponseEncoder.chunk(Array(repeating: 65, count: 26)), as: UTF8.self),
-                       "1a\r\n" + String(repeating: "A", count: 26) + "\r\n")
+        XCTAssertEqual(
+            String(decoding: ResponseEncoder.chunk(Array(repeating: 65, count: 26)), as: UTF8.self),
+            "1a\r\n" + String(repeating: "A", count: 26) + "\r\n")
         XCTAssertEqual(String(decoding: ResponseEncoder.lastChunk, as: UTF8.self), "0\r\n\r\n")
     }
 

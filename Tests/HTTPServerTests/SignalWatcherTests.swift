@@ -1,6 +1,7 @@
 import Dispatch
 import Glibc
 import XCTest
+
 @testable import HTTPServer
 
 final class SignalWatcherTests: XCTestCase {

@@ -3,6 +3,7 @@ import HTTPServer
 import LockedValue
 import ServerLog
 import XCTest
+
 @testable import ImageAPI
 
 /// API keys, job visibility, CORS and forwarded links, on a live loopback server.
@@ -44,17 +45,21 @@ final class AccessTests: XCTestCase {
 
     func testCrossOriginAllowList() throws {
         let live = try startLiveServer { $0.crossOrigin = CrossOriginPolicy(origins: ["https://app.example"]) }
-        let preflight = try WireClient.request(port: live.port, "OPTIONS", "/v1/jobs", headers: [
-            ("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST"),
-            ("Access-Control-Request-Headers", "authorization, content-type"),
-        ])
+        let preflight = try WireClient.request(
+            port: live.port, "OPTIONS", "/v1/jobs",
+            headers: [
+                ("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "authorization, content-type"),
+            ])
         XCTAssertEqual(preflight.status, 204)
         XCTAssertEqual(preflight.header("Access-Control-Allow-Origin"), "https://app.example")
         XCTAssertTrue(preflight.header("Access-Control-Allow-Headers")?.contains("Authorization") ?? false)
         XCTAssertNil(preflight.header("Access-Control-Allow-Credentials"))
-        let stranger = try WireClient.request(port: live.port, "OPTIONS", "/v1/jobs", headers: [
-            ("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST"),
-        ])
+        let stranger = try WireClient.request(
+            port: live.port, "OPTIONS", "/v1/jobs",
+            headers: [
+                ("Origin", "https://evil.example"), ("Access-Control-Request-Method", "POST"),
+            ])
         XCTAssertNil(stranger.header("Access-Control-Allow-Origin"))
         let simple = try WireClient.request(port: live.port, "GET", "/v1/models", headers: [("Origin", "https://app.example")])
         XCTAssertEqual(simple.header("Access-Control-Allow-Origin"), "https://app.example")
@@ -91,7 +96,9 @@ final class AccessTests: XCTestCase {
         XCTAssertEqual(base.base(for: forwarded, remoteAddress: "10.0.0.2:5000"), "http://internal:8080", "untrusted: ignored")
         let rfc = request([("Host", "internal"), ("Forwarded", #"for=1.2.3.4;proto=https;host="pub.example:8443", for=5.6.7.8"#)])
         XCTAssertEqual(base.base(for: rfc, remoteAddress: "::1:5000"), "https://pub.example:8443")
-        XCTAssertEqual(base.base(for: request([("Host", "evil.example/x?")]), remoteAddress: "1.1.1.1:1"), "http://localhost", "a Host that is not host[:port] is not echoed")
+        XCTAssertEqual(
+            base.base(for: request([("Host", "evil.example/x?")]), remoteAddress: "1.1.1.1:1"), "http://localhost",
+            "a Host that is not host[:port] is not echoed")
         XCTAssertEqual(base.base(for: request([("Host", "[::1]:8080")]), remoteAddress: "1.1.1.1:1"), "http://[::1]:8080")
         let badProto = request([("Host", "h"), ("X-Forwarded-Proto", "javascript")])
         XCTAssertEqual(base.base(for: badProto, remoteAddress: "10.0.0.1:1"), "http://h")

@@ -3,6 +3,7 @@ import HTTPServer
 import ModelBundle
 import Scheduler
 import XCTest
+
 @testable import ImageAPI
 
 final class GenerationParametersTests: XCTestCase {
@@ -32,9 +33,10 @@ final class GenerationParametersTests: XCTestCase {
     }
 
     func testSettingsOverrideTheModelDefaults() throws {
-        let resolved = try resolve(.init(
-            text: ("blue square", "prompt"),
-            sampling: .init(seed: 9, steps: 2, guidanceScale: 0, maskTemperature: 1, sampleTemperature: 3, preview: "Mosaic")))
+        let resolved = try resolve(
+            .init(
+                text: ("blue square", "prompt"),
+                sampling: .init(seed: 9, steps: 2, guidanceScale: 0, maskTemperature: 1, sampleTemperature: 3, preview: "Mosaic")))
         XCTAssertEqual(resolved.settings.steps, 2)
         XCTAssertEqual(resolved.settings.guidanceScale, 0)
         XCTAssertEqual(resolved.settings.sampleTemperature, 3)
@@ -127,7 +129,9 @@ final class GenerationParametersTests: XCTestCase {
         XCTAssertEqual(errorOf(.init(model: "tiny-caption", sampling: .init(classLabel: 1)))?.param, "class_label")
         XCTAssertEqual(errorOf(.init(model: "tiny-class", text: ("a blue square", "caption")))?.param, "caption")
         // No class model at all.
-        XCTAssertThrowsError(try GenerationParameters(text: ("blue square", "class")).resolve(models: [Self.captionModel], configuration: APIConfiguration())) {
+        XCTAssertThrowsError(
+            try GenerationParameters(text: ("blue square", "class")).resolve(models: [Self.captionModel], configuration: APIConfiguration())
+        ) {
             XCTAssertEqual(($0 as? APIError)?.code, "no_class_model")
         }
     }

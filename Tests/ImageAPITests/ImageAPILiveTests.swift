@@ -2,6 +2,7 @@ import Foundation
 import Scheduler
 import ServerLog
 import XCTest
+
 @testable import ImageAPI
 
 /// The API on a live loopback server with the real scheduler and a very small random model.
@@ -95,7 +96,8 @@ final class ImageAPILiveTests: XCTestCase {
 
         // Same seed: same image (image 0 of this request is seed 5, image 1 of the next is seed 5 too).
         let again = try WireClient.request(
-            port: live.port, "POST", "/v1/images/generations", body: #"{"prompt": "blue square", "seed": 4, "n": 2}"#).json()
+            port: live.port, "POST", "/v1/images/generations", body: #"{"prompt": "blue square", "seed": 4, "n": 2}"#
+        ).json()
         let againData = try XCTUnwrap(again["data"] as? [[String: Any]])
         XCTAssertEqual(againData[1]["b64_json"] as? String, data[0]["b64_json"] as? String)
     }
@@ -159,7 +161,8 @@ final class ImageAPILiveTests: XCTestCase {
         }
         XCTAssertEqual(framed, [1, 3], "frames only after the chosen 0-based steps")
 
-        let ndjson = try WireClient.request(port: live.port, "POST", "/v1/jobs?stream=ndjson", body: #"{"prompt": "red circle", "preview": "mosaic"}"#)
+        let ndjson = try WireClient.request(
+            port: live.port, "POST", "/v1/jobs?stream=ndjson", body: #"{"prompt": "red circle", "preview": "mosaic"}"#)
         XCTAssertEqual(ndjson.header("Content-Type"), "application/x-ndjson")
         let lines = ndjson.text.split(separator: "\n")
         let types = lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["type"] as? String }

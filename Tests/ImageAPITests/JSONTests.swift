@@ -1,6 +1,7 @@
 import ENAT
 import HTTPServer
 import XCTest
+
 @testable import ImageAPI
 
 final class JSONTests: XCTestCase {
@@ -20,12 +21,15 @@ final class JSONTests: XCTestCase {
     }
 
     func testDecodesEveryParameter() throws {
-        let body = try JSON.decodeRequest(ImageGenerationBody.self, from: request(#"""
-            {"prompt": "goldfish", "model": "m", "n": 2, "size": "8x8", "response_format": "b64_json", "output_format": "png",
-             "quality": "high", "background": "opaque", "stream": true, "partial_images": 2, "moderation": "auto", "user": "u",
-             "class_label": 1, "seed": 18446744073709551615, "steps": 6, "guidance_scale": 3.5, "mask_temperature": 1,
-             "sample_temperature": 4.5, "preview": "mosaic"}
-            """#))
+        let body = try JSON.decodeRequest(
+            ImageGenerationBody.self,
+            from: request(
+                #"""
+                {"prompt": "goldfish", "model": "m", "n": 2, "size": "8x8", "response_format": "b64_json", "output_format": "png",
+                 "quality": "high", "background": "opaque", "stream": true, "partial_images": 2, "moderation": "auto", "user": "u",
+                 "class_label": 1, "seed": 18446744073709551615, "steps": 6, "guidance_scale": 3.5, "mask_temperature": 1,
+                 "sample_temperature": 4.5, "preview": "mosaic"}
+                """#))
         XCTAssertEqual(body.prompt, "goldfish")
         XCTAssertEqual(body.n, 2)
         XCTAssertEqual(body.stream, true)
@@ -86,7 +90,8 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(response.status.code, 400)
         XCTAssertEqual(response.headers["Content-Type"], "application/json")
         guard case .bytes(let bytes) = response.body else { return XCTFail("no body") }
-        XCTAssertEqual(String(decoding: bytes, as: UTF8.self),
+        XCTAssertEqual(
+            String(decoding: bytes, as: UTF8.self),
             #"{"error":{"code":"invalid_value","message":"bad n","param":"n","type":"invalid_request_error"}}"#)
         let nullParam = String(decoding: JSON.encode(APIError.notFound("gone").body), as: UTF8.self)
         XCTAssertTrue(nullParam.contains(#""param":null"#), nullParam)
@@ -100,7 +105,9 @@ final class JSONTests: XCTestCase {
     }
 
     func testJobQueryParametersAreStrict() throws {
-        let body = try JobBody(query: [("model", "m"), ("class", "goldfish"), ("seed", "5"), ("steps", "3"), ("guidance_scale", "1.5"), ("stream", "sse")])
+        let body = try JobBody(query: [
+            ("model", "m"), ("class", "goldfish"), ("seed", "5"), ("steps", "3"), ("guidance_scale", "1.5"), ("stream", "sse"),
+        ])
         XCTAssertEqual(body.class, "goldfish")
         XCTAssertEqual(body.sampling.seed, 5)
         XCTAssertEqual(body.sampling.steps, 3)

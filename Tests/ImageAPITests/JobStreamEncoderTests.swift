@@ -1,6 +1,7 @@
 import Foundation
 import Scheduler
 import XCTest
+
 @testable import ImageAPI
 
 /// Job events to the bytes of each stream format.
@@ -14,8 +15,12 @@ final class JobStreamEncoderTests: XCTestCase {
         var encoder = JobStreamEncoder(format: .sse, jobID: "job_1", steps: 4)
         XCTAssertEqual(String(decoding: encoder.opening(), as: UTF8.self), ": job job_1\n\n")
         let queued = String(decoding: encoder.encode(.queued(position: 2)), as: UTF8.self)
-        XCTAssertEqual(queued, "event: progress\ndata: {\"job_id\":\"job_1\",\"queue_position\":2,\"state\":\"queued\",\"step\":0,\"steps\":4,\"type\":\"progress\"}\n\n")
-        let step = String(decoding: encoder.encode(.step(StepProgress(step: 1, steps: 4, revealed: 3, tokenCount: 16, previewPNG: png))), as: UTF8.self)
+        XCTAssertEqual(
+            queued,
+            "event: progress\ndata: {\"job_id\":\"job_1\",\"queue_position\":2,\"state\":\"queued\",\"step\":0,\"steps\":4,\"type\":\"progress\"}\n\n"
+        )
+        let step = String(
+            decoding: encoder.encode(.step(StepProgress(step: 1, steps: 4, revealed: 3, tokenCount: 16, previewPNG: png))), as: UTF8.self)
         XCTAssertTrue(step.hasPrefix("event: progress\ndata: {"))
         let data = try sseData(step)
         XCTAssertEqual(data["step"] as? Int, 1)
@@ -50,7 +55,8 @@ final class JobStreamEncoderTests: XCTestCase {
         var encoder = JobStreamEncoder(format: .multipart, jobID: "job_3", steps: 2)
         XCTAssertEqual(encoder.encode(.queued(position: 0)), [])
         XCTAssertEqual(encoder.encode(.step(StepProgress(step: 1, steps: 2, revealed: 1, tokenCount: 4, previewPNG: nil))), [])
-        XCTAssertEqual(encoder.encode(.step(StepProgress(step: 1, steps: 2, revealed: 1, tokenCount: 4, previewPNG: png))),
+        XCTAssertEqual(
+            encoder.encode(.step(StepProgress(step: 1, steps: 2, revealed: 1, tokenCount: 4, previewPNG: png))),
             MultipartFraming.part(contentType: "image/png", body: png, last: false))
         XCTAssertEqual(encoder.encode(.completed(result)), MultipartFraming.part(contentType: "image/png", body: png, last: true))
         let failure = String(decoding: encoder.encode(.failed(.cancelled)), as: UTF8.self)

@@ -2,6 +2,7 @@ import ENAT
 import ModelBundle
 import Scheduler
 import XCTest
+
 @testable import ImageAPI
 
 /// A job created for its watchers is cancelled when the last of them disconnects, and only then.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import ImageAPI
 
 /// The field lists are those of the `openai` Python SDK's models (`ImagesResponse`,
@@ -12,7 +13,10 @@ final class OpenAIImageBodiesTests: XCTestCase {
     private let usage = ImageUsage(inputTokens: 1, outputTokens: 256)
 
     func testPartialImageEventFields() throws {
-        let event = try object(PartialImageEvent(type: "image_generation.partial_image", b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8", imageIndex: 0, seed: 9_007_199_254_740_991))
+        let event = try object(
+            PartialImageEvent(
+                type: "image_generation.partial_image", b64Json: "AA==", createdAt: 1, partialImageIndex: 0, quality: "high", size: "8x8",
+                imageIndex: 0, seed: 9_007_199_254_740_991))
         for key in ["b64_json", "background", "created_at", "output_format", "partial_image_index", "quality", "size", "type", "seed"] {
             XCTAssertNotNil(event[key], key)
         }
@@ -23,7 +27,10 @@ final class OpenAIImageBodiesTests: XCTestCase {
     }
 
     func testCompletedEventFields() throws {
-        let event = try object(CompletedImageEvent(type: "image_generation.completed", b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0, seed: 3, model: "demo"))
+        let event = try object(
+            CompletedImageEvent(
+                type: "image_generation.completed", b64Json: "AA==", createdAt: 1, quality: "high", size: "8x8", usage: usage, imageIndex: 0, seed: 3,
+                model: "demo"))
         for key in ["b64_json", "background", "created_at", "output_format", "quality", "size", "type", "usage", "seed", "model"] {
             XCTAssertNotNil(event[key], key)
         }
@@ -38,8 +45,9 @@ final class OpenAIImageBodiesTests: XCTestCase {
     }
 
     func testImagesResponseFields() throws {
-        let body = try object(ImagesResponseBody(
-            created: 5, data: [.init(b64Json: "AA==", seed: 42)], model: "demo", quality: "high", size: "8x8", usage: usage))
+        let body = try object(
+            ImagesResponseBody(
+                created: 5, data: [.init(b64Json: "AA==", seed: 42)], model: "demo", quality: "high", size: "8x8", usage: usage))
         for key in ["created", "data", "model", "background", "output_format", "quality", "size", "usage"] {
             XCTAssertNotNil(body[key], key)
         }

@@ -2,6 +2,7 @@ import ModelBundle
 import Scheduler
 import Tensors
 import XCTest
+
 @testable import ImageAPI
 
 final class PrometheusTextTests: XCTestCase {
@@ -12,7 +13,9 @@ final class PrometheusTextTests: XCTestCase {
         histogram.observe(3)
         var page = PrometheusText()
         page.histogram("x_seconds", "Help.", histogram)
-        XCTAssertEqual(page.text, """
+        XCTAssertEqual(
+            page.text,
+            """
             # HELP x_seconds Help.
             # TYPE x_seconds histogram
             x_seconds_bucket{le="0.5"} 1

@@ -1,5 +1,6 @@
 import HTTPServer
 import XCTest
+
 @testable import ImageAPI
 
 final class StreamFormatTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import Scheduler
 import XCTest
+
 @testable import ImageAPI
 
 final class StreamFramingTests: XCTestCase {

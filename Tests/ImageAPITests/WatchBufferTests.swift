@@ -4,6 +4,7 @@ import LockedValue
 import ModelBundle
 import Scheduler
 import XCTest
+
 @testable import ImageAPI
 
 /// A stream whose client reads slowly holds at most the newest frame of each job; the final

@@ -52,7 +52,8 @@ final class CodeColorTableTests: XCTestCase {
         XCTAssertTrue(table.bytes.allSatisfy { $0 >= 25 && $0 <= 230 }, "colours stay inside [0.1, 0.9]")
         XCTAssertEqual(table, CodeColorTable.projecting(features: features, dimension: dimension))
         // No spread at all: mid grey rather than a division by zero.
-        XCTAssertEqual(CodeColorTable.projecting(features: [1, 1, 1, 1], dimension: 2).bytes,
-                       [UInt8](repeating: 128, count: 6))
+        XCTAssertEqual(
+            CodeColorTable.projecting(features: [1, 1, 1, 1], dimension: 2).bytes,
+            [UInt8](repeating: 128, count: 6))
     }
 }

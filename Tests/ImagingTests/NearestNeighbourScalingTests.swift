@@ -2,10 +2,12 @@ import Imaging
 import XCTest
 
 final class NearestNeighbourScalingTests: XCTestCase {
-    private let checker = RGBImage(width: 2, height: 2, pixels: [
-        255, 0, 0, /**/ 0, 255, 0,
-        0, 0, 255, /**/ 9, 9, 9,
-    ])
+    private let checker = RGBImage(
+        width: 2, height: 2,
+        pixels: [
+            255, 0, 0, /**/ 0, 255, 0,
+            0, 0, 255, /**/ 9, 9, 9,
+        ])
 
     func testUpscaleMakesBlocks() {
         let big = checker.upscaled(by: 3)
@@ -21,8 +23,9 @@ final class NearestNeighbourScalingTests: XCTestCase {
 
     func testNonUniformScaleSamplesNearestSource() {
         let scaled = checker.scaledNearest(width: 5, height: 1)
-        XCTAssertEqual((0..<5).map { scaled[x: $0, y: 0] },
-                       [0, 0, 0, 1, 1].map { checker[x: $0, y: 0] })
+        XCTAssertEqual(
+            (0..<5).map { scaled[x: $0, y: 0] },
+            [0, 0, 0, 1, 1].map { checker[x: $0, y: 0] })
         let down = TestImages.variedRGB(width: 8, height: 8).scaledNearest(width: 2, height: 2)
         XCTAssertEqual(down[x: 1, y: 1], TestImages.variedRGB(width: 8, height: 8)[x: 4, y: 4])
     }

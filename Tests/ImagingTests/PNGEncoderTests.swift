@@ -54,8 +54,9 @@ final class PNGEncoderTests: XCTestCase {
 
     func testOnlyDeterministicChunksAreWritten() throws {
         let png = try PNGEncoder.encode(TestImages.variedRGB(width: 8, height: 8))
-        XCTAssertEqual(try ReferencePNGDecoder.decode(png).chunkTypes.filter { $0 != "IDAT" },
-                       ["IHDR", "sRGB", "IEND"])
+        XCTAssertEqual(
+            try ReferencePNGDecoder.decode(png).chunkTypes.filter { $0 != "IDAT" },
+            ["IHDR", "sRGB", "IEND"])
     }
 
     func testSmallIsNotLargerThanFast() throws {
@@ -82,8 +83,10 @@ final class PNGEncoderTests: XCTestCase {
 
     func testInvalidOptionsAndSizesThrowArgumentErrors() {
         let image = TestImages.variedRGB(width: 4, height: 4)
-        let badOptions = [PNGCompression(level: 10, filters: .all), PNGCompression(level: -1, filters: .all),
-                          PNGCompression(level: 6, filters: [])]
+        let badOptions = [
+            PNGCompression(level: 10, filters: .all), PNGCompression(level: -1, filters: .all),
+            PNGCompression(level: 6, filters: []),
+        ]
         for compression in badOptions {
             XCTAssertThrowsError(try PNGEncoder.encode(image, compression: compression)) {
                 XCTAssertEqual(($0 as? PNGError)?.kind, .invalidArgument, "\(compression)")

@@ -33,8 +33,9 @@ final class PNGStreamWriterTests: XCTestCase {
         let filteredRowBytes = 1 + width * 3
         let completeRows = inflated.count / filteredRowBytes
         XCTAssertGreaterThan(completeRows, 0)
-        let (rows, _) = try ReferencePNGDecoder.unfilter(Array(inflated.prefix(completeRows * filteredRowBytes)),
-                                                          rowBytes: width * 3, height: completeRows, bytesPerPixel: 3)
+        let (rows, _) = try ReferencePNGDecoder.unfilter(
+            Array(inflated.prefix(completeRows * filteredRowBytes)),
+            rowBytes: width * 3, height: completeRows, bytesPerPixel: 3)
         XCTAssertEqual(rows, Array(image.pixels.prefix(completeRows * width * 3)))
 
         try writer.write(rows: Array(image.pixels.dropFirst(half)))
@@ -82,8 +83,9 @@ final class PNGStreamWriterTests: XCTestCase {
             let length = Int(ReferencePNGDecoder.readUInt32(bytes, at: offset))
             let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
             let payload = Array(bytes[(offset + 8)..<(offset + 8 + length)])
-            XCTAssertEqual(CRC32.checksum(Array(bytes[(offset + 4)..<(offset + 8)]) + payload),
-                           ReferencePNGDecoder.readUInt32(bytes, at: offset + 8 + length))
+            XCTAssertEqual(
+                CRC32.checksum(Array(bytes[(offset + 4)..<(offset + 8)]) + payload),
+                ReferencePNGDecoder.readUInt32(bytes, at: offset + 8 + length))
             if type == "IDAT" { idat += payload }
             offset += 12 + length
         }

@@ -63,7 +63,10 @@ final class UntrustedImageTests: XCTestCase {
             Case(name: "PNG width beyond the specification", bytes: pngHeader(width: 0xFFFF_FFFF, height: 1)) {
                 if case .corrupt(.png, _) = $0 { true } else { false }
             },
-            Case(name: "PNG too many pixels", bytes: png, limits: ImageDecodingLimits(maxInputBytes: 1 << 20, maxWidth: 64, maxHeight: 64, maxPixels: 4095)) {
+            Case(
+                name: "PNG too many pixels", bytes: png,
+                limits: ImageDecodingLimits(maxInputBytes: 1 << 20, maxWidth: 64, maxHeight: 64, maxPixels: 4095)
+            ) {
                 $0 == .tooManyPixels(width: 64, height: 64, limit: 4095)
             },
             Case(name: "PNG zero width", bytes: pngHeader(width: 0, height: 10)) { $0 == .emptyImage(.png) },
@@ -107,7 +110,10 @@ final class UntrustedImageTests: XCTestCase {
             Case(name: "WebP beyond small limits", bytes: webp, limits: small) {
                 $0 == .dimensionsTooLarge(width: 64, height: 64, maxWidth: 32, maxHeight: 32)
             },
-            Case(name: "WebP with a garbage chunk", bytes: Array(webp.prefix(12)) + Array("VP8 ".utf8) + [16, 0, 0, 0] + [UInt8](repeating: 0xAB, count: 16)) {
+            Case(
+                name: "WebP with a garbage chunk",
+                bytes: Array(webp.prefix(12)) + Array("VP8 ".utf8) + [16, 0, 0, 0] + [UInt8](repeating: 0xAB, count: 16)
+            ) {
                 if case .corrupt(.webp, _) = $0 { true } else { false }
             },
         ]

@@ -14,7 +14,10 @@ final class LockedTests: XCTestCase {
     func testWithLockReturnsAndRethrows() {
         struct Failure: Error {}
         let names = Locked(["a"])
-        XCTAssertEqual(names.withLock { $0.append("b"); return $0.count }, 2)
+        XCTAssertEqual(
+            names.withLock {
+                $0.append("b"); return $0.count
+            }, 2)
         XCTAssertThrowsError(try names.withLock { _ in throw Failure() })
         XCTAssertEqual(names.withLock { $0 }, ["a", "b"], "a throwing body leaves the value as it was")
     }

@@ -21,7 +21,10 @@ final class BundleConfigurationTests: XCTestCase {
         XCTAssertEqual(try BundleConfiguration.decode(json: data, file: "config.json"), TestBundles.micro)
         XCTAssertEqual(try TestBundles.micro.encodedJSON(), data)
         let text = String(decoding: data, as: UTF8.self)
-        for key in ["\"format\" : \"enat-bundle\"", "\"format_version\" : 1", "\"kind\" : \"class\"", "\"latent_size\"", "\"ch_mult\"", "\"cfg_scale\"", "\"class_names\""] {
+        for key in [
+            "\"format\" : \"enat-bundle\"", "\"format_version\" : 1", "\"kind\" : \"class\"", "\"latent_size\"", "\"ch_mult\"", "\"cfg_scale\"",
+            "\"class_names\"",
+        ] {
             XCTAssertTrue(text.contains(key), "config.json lacks \(key)")
         }
     }
@@ -56,11 +59,12 @@ final class BundleConfigurationTests: XCTestCase {
         var transformer = try XCTUnwrap(object["transformer"] as? [String: Any])
         transformer["num_classes"] = 0
         object["transformer"] = transformer
-        object["text_encoder"] = [
-            "vocab_size": 49408, "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
-            "num_attention_heads": 4, "max_position_embeddings": 77, "layer_norm_eps": 1e-5, "hidden_act": "quick_gelu",
-            "eos_token_id": 49407,
-        ] as [String: Any]
+        object["text_encoder"] =
+            [
+                "vocab_size": 49408, "hidden_size": 64, "intermediate_size": 256, "num_hidden_layers": 2,
+                "num_attention_heads": 4, "max_position_embeddings": 77, "layer_norm_eps": 1e-5, "hidden_act": "quick_gelu",
+                "eos_token_id": 49407,
+            ] as [String: Any]
         object["files"] = [
             "transformer": "transformer.safetensors", "vqgan": "vqgan.safetensors",
             "text_encoder": "text_encoder.safetensors", "vocabulary": "bpe_simple_vocab_16e6.txt.gz",
@@ -97,7 +101,10 @@ final class BundleConfigurationTests: XCTestCase {
             ("too few names", { $0["class_names"] = ["a", "b"] }, ["class_names has 2 entries, transformer.num_classes is 3"]),
             ("blank name", { $0["class_names"] = ["a", " ", "c"] }, ["class_names[1] is empty"]),
             ("names not strings", { $0["class_names"] = [1, 2, 3] }, ["class_names[0]", "expected a string"]),
-            ("escaping file", { Self.edit(&$0, "files") { $0["transformer"] = "../other/transformer.safetensors" } }, ["files.transformer", "plain file name"]),
+            (
+                "escaping file", { Self.edit(&$0, "files") { $0["transformer"] = "../other/transformer.safetensors" } },
+                ["files.transformer", "plain file name"]
+            ),
             ("caption without encoder", { $0["kind"] = "caption" }, ["caption model needs a text_encoder"]),
         ]
         for (name, breakIt, fragments) in cases {

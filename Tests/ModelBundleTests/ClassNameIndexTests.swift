@@ -63,10 +63,14 @@ final class ClassNameIndexTests: XCTestCase {
 
     func testParametersTextFollowsA1111() throws {
         let model = try LoadedModel.random(configuration: .testTiny, seed: 0)
-        let text = model.parametersText(condition: .classLabel(1), settings: .init(steps: 4, guidanceScale: 2, maskTemperature: 1.5, sampleTemperature: 6), seed: 7)
+        let text = model.parametersText(
+            condition: .classLabel(1), settings: .init(steps: 4, guidanceScale: 2, maskTemperature: 1.5, sampleTemperature: 6), seed: 7)
         let lines = text.split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         XCTAssertEqual(String(lines[0]), model.promptText(for: .classLabel(1)))
-        XCTAssertEqual(String(lines[1]), "Steps: 4, Sampler: ENAT, CFG scale: 2, Seed: 7, Size: \(model.imageSize)x\(model.imageSize), Model: \(model.id), Class label: 1, Mask temperature: 1.5, Sample temperature: 6")
+        XCTAssertEqual(
+            String(lines[1]),
+            "Steps: 4, Sampler: ENAT, CFG scale: 2, Seed: 7, Size: \(model.imageSize)x\(model.imageSize), Model: \(model.id), Class label: 1, Mask temperature: 1.5, Sample temperature: 6"
+        )
     }
 }

@@ -77,7 +77,8 @@ final class LoadedModelRenderTests: XCTestCase {
         }
         // Computed once: the renderer keeps it.
         try model.preparePreviews()
-        XCTAssertEqual(try model.renderPreviewPNG(update(model: model), mode: .mosaic), try model.renderPreviewPNG(update(model: model), mode: .mosaic))
+        XCTAssertEqual(
+            try model.renderPreviewPNG(update(model: model), mode: .mosaic), try model.renderPreviewPNG(update(model: model), mode: .mosaic))
     }
 
     func testPreviewRejectsBadUpdates() throws {

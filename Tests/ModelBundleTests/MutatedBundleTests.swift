@@ -45,7 +45,9 @@ final class MutatedBundleTests: XCTestCase {
     func testTheIssuesChannelCountIsRefusedWithItsKey() throws {
         let folder = try TestBundles.write(TestBundles.micro, self)
         let file = folder.appendingPathComponent("config.json")
-        for (old, new) in [("\"ch\" : 32", "\"ch\" : 4611686018427387904"), ("\"ch_mult\" : [\n      1,", "\"ch_mult\" : [\n      4611686018427387904,")] {
+        for (old, new) in [
+            ("\"ch\" : 32", "\"ch\" : 4611686018427387904"), ("\"ch_mult\" : [\n      1,", "\"ch_mult\" : [\n      4611686018427387904,"),
+        ] {
             let text = try String(contentsOf: file, encoding: .utf8)
             XCTAssertTrue(text.contains(old), old)
             try text.replacingOccurrences(of: old, with: new).write(to: file, atomically: true, encoding: .utf8)

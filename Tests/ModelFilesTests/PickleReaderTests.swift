@@ -14,9 +14,11 @@ struct PickleOps {
     mutating func mark() { op(0x28) }
     mutating func none() { op(0x4E) }
     mutating func int(_ v: Int) {
-        if v >= 0 && v < 256 { op(0x4B, [UInt8(v)]) } else if v >= 0 && v < 65536 { op(0x4D, le(UInt64(v), 2)) } else if
-            Int32(exactly: v) != nil
-        {
+        if v >= 0 && v < 256 {
+            op(0x4B, [UInt8(v)])
+        } else if v >= 0 && v < 65536 {
+            op(0x4D, le(UInt64(v), 2))
+        } else if Int32(exactly: v) != nil {
             op(0x4A, le(UInt64(UInt32(truncatingIfNeeded: v)), 4))
         } else {
             long1(le(UInt64(bitPattern: Int64(v)), 8))

@@ -24,7 +24,8 @@ final class SafeTensorsTests: XCTestCase {
         data += [0x80, 0x3F]  // BF16 1.0
         data += withUnsafeBytes(of: Int64(-7).littleEndian) { Array($0) }
         let path = try write(
-            header: #"{"__metadata__":{"config":"{}"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[1],"data_offsets":[8,10]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[10,12]},"i":{"dtype":"I64","shape":[],"data_offsets":[12,20]}}"#,
+            header:
+                #"{"__metadata__":{"config":"{}"},"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"h":{"dtype":"F16","shape":[1],"data_offsets":[8,10]},"b":{"dtype":"BF16","shape":[1],"data_offsets":[10,12]},"i":{"dtype":"I64","shape":[],"data_offsets":[12,20]}}"#,
             data: data)
         let file = try SafeTensorsFile(path: path)
         XCTAssertEqual(file.names, ["a", "b", "h", "i"])
@@ -47,7 +48,10 @@ final class SafeTensorsTests: XCTestCase {
             (#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 4), nil, "no valid shape"),
             (#"{"a":{"dtype":"F32","shape":[true],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 4), nil, "no valid shape"),
             (#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}"#, Array(repeating: 0, count: 4), nil, "data_offsets"),
-            (#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#, Array(repeating: 0, count: 8), nil, "overlap"),
+            (
+                #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+                Array(repeating: 0, count: 8), nil, "overlap"
+            ),
             (#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 4), nil, "no valid shape"),
             (#"{"a":{"dtype":"F32","shape":[4000000000000,4000000000000],"data_offsets":[0,4]}}"#, Array(repeating: 0, count: 4), nil, "too large"),
             (#"{"__metadata__":{"k":1}}"#, [], nil, "not a string"),

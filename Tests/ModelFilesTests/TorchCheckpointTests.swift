@@ -94,9 +94,11 @@ final class TorchCheckpointTests: XCTestCase {
             XCTAssertEqual(error as? ModelFileError, .missingTensor(file: path, name: "nope"))
         }
         var small = [Float](repeating: 0, count: 3)
-        XCTAssertThrowsError(try small.withUnsafeMutableBufferPointer { (buffer) throws(ModelFileError) in
-            try checkpoint.readFloats("conv.bias", into: buffer)
-        }) { error in
+        XCTAssertThrowsError(
+            try small.withUnsafeMutableBufferPointer { (buffer) throws(ModelFileError) in
+                try checkpoint.readFloats("conv.bias", into: buffer)
+            }
+        ) { error in
             guard case .shapeMismatch? = error as? ModelFileError else { return XCTFail("\(error)") }
         }
         // Works through the shared protocol helpers too.
@@ -210,10 +212,11 @@ final class TorchCheckpointTests: XCTestCase {
         assertError(try rebuilt { $0[$0.firstIndex { $0.name.hasSuffix("/data/3") }!].method = 8 }, "is compressed")
         assertError(try rebuilt { $0[0].method = 8 }, "is compressed")
         assertError(try rebuilt { $0.removeAll { $0.name.hasSuffix("/data/3") } }, "which is missing")
-        assertError(try rebuilt { records in
-            let i = records.firstIndex { $0.name.hasSuffix("/data/3") }!
-            records[i].data.removeLast()
-        }, "should hold")
+        assertError(
+            try rebuilt { records in
+                let i = records.firstIndex { $0.name.hasSuffix("/data/3") }!
+                records[i].data.removeLast()
+            }, "should hold")
         assertError(try rebuilt { $0[$0.firstIndex { $0.name.hasSuffix("/byteorder") }!].data = Array("big".utf8) }, "byte order")
         assertError(try rebuilt { $0.removeAll { $0.name.hasSuffix("/data.pkl") } }, "no '<archive>/data.pkl'")
         assertError(try rebuilt { $0.append(.init(name: "other/data.pkl", data: $0[0].data)) }, "2 '*/data.pkl' records")

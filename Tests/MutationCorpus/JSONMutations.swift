@@ -5,9 +5,11 @@ import Foundation
 /// removed, null or of the wrong type.
 public enum JSONMutations {
     /// Numbers that have broken configuration checks: `2^62` overflowed `ch * ch_mult[i]`.
-    public static var hostileNumbers: [Any] { [
-        -1, 0, 4_611_686_018_427_387_904, Int.max, Int.min, 2_147_483_648, 1e300, 0.5,
-    ] }
+    public static var hostileNumbers: [Any] {
+        [
+            -1, 0, 4_611_686_018_427_387_904, Int.max, Int.min, 2_147_483_648, 1e300, 0.5,
+        ]
+    }
     public static var hostileStrings: [Any] { ["", "../../etc/passwd", String(repeating: "x", count: 5000)] }
 
     /// Every variant of `json` (an object), deterministic in order; `json` that is not an

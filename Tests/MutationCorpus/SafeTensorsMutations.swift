@@ -101,8 +101,17 @@ public enum SafeTensorsMutations {
             result.append(Mutant(kind: "huge-dim", detail: "\(name) [2^32, 2^32]", bytes: image.encoded(rawShape: (name, [1 << 32, 1 << 32]))))
             result.append(Mutant(kind: "negative-dim", detail: "\(name) [-1, ...]", bytes: image.encoded(rawShape: (name, [-1] + first))))
             result.append(
-                Mutant(kind: "huge-dim", detail: "\(name) [0, 2^40, 2^40] (no bytes)", bytes: with { $0.shape = [0, 1 << 40, 1 << 40]; $0.data = [] }))
-            result.append(Mutant(kind: "empty-tensor", detail: name, bytes: with { $0.shape = [0]; $0.data = [] }))
+                Mutant(
+                    kind: "huge-dim", detail: "\(name) [0, 2^40, 2^40] (no bytes)",
+                    bytes: with {
+                        $0.shape = [0, 1 << 40, 1 << 40]; $0.data = []
+                    }))
+            result.append(
+                Mutant(
+                    kind: "empty-tensor", detail: name,
+                    bytes: with {
+                        $0.shape = [0]; $0.data = []
+                    }))
             result.append(Mutant(kind: "short-tensor", detail: name, bytes: with(shorten)))
             result.append(Mutant(kind: "wrong-dtype", detail: "\(name) as F64", bytes: image.encoded(rawDType: (name, "F64"))))
             let swapped = ["F32": "I32", "I32": "F32", "I64": "F32", "F16": "I32", "BF16": "F32"][tensor.dtype] ?? "F32"

@@ -62,7 +62,9 @@ final class BF16GEMMTests: XCTestCase {
                     var y = [Float](repeating: .nan, count: rows * stride)
                     x.withUnsafeBufferPointer { xp in
                         y.withUnsafeMutableBufferPointer { yp in
-                            layer.apply(xp.baseAddress!, rows: rows, into: yp.baseAddress! + 1, outputStride: stride, workspace: GEMMWorkspace(threads: threads))
+                            layer.apply(
+                                xp.baseAddress!, rows: rows, into: yp.baseAddress! + 1, outputStride: stride,
+                                workspace: GEMMWorkspace(threads: threads))
                         }
                     }
                     let expected = reference(x: x, w: w, bias: b, rows: rows, input: input, output: output)
@@ -70,8 +72,9 @@ final class BF16GEMMTests: XCTestCase {
                         XCTAssertTrue(y[r * stride].isNaN && y[r * stride + output + 1].isNaN, "\(kernel): outside the slice untouched")
                         for o in 0..<output {
                             let e = expected[r * output + o]
-                            XCTAssertEqual(Double(y[r * stride + 1 + o]), e, accuracy: 1e-5 * Double(input) + 1e-5 * abs(e),
-                                           "\(kernel) \(threads) threads \(rows)x\(output)x\(input) at \(r),\(o)")
+                            XCTAssertEqual(
+                                Double(y[r * stride + 1 + o]), e, accuracy: 1e-5 * Double(input) + 1e-5 * abs(e),
+                                "\(kernel) \(threads) threads \(rows)x\(output)x\(input) at \(r),\(o)")
                         }
                     }
                 }
@@ -175,7 +178,9 @@ final class BF16GEMMTests: XCTestCase {
                                 heads: heads, headDim: headDim, scores: sp.baseAddress!, into: out, outputStride: width,
                                 threads: 1, headThreads: headThreads)
                         }
-                        if output == 0 { one.withUnsafeMutableBufferPointer { run($0.baseAddress!) } } else {
+                        if output == 0 {
+                            one.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
+                        } else {
                             split.withUnsafeMutableBufferPointer { run($0.baseAddress!) }
                         }
                     }

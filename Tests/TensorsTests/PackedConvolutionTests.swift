@@ -54,11 +54,14 @@ final class PackedConvolutionTests: XCTestCase {
                                     for tap in 0..<9 {
                                         for c in 0..<inChannels {
                                             let v = input[c * rowLength + b * stride + (y + tap / 3) * wp + x + tap % 3]
-                                            sum += Double(BFloat16.round(weight[(tap * outChannels + o) * inChannels + c])) * Double(BFloat16.round(v))
+                                            sum +=
+                                                Double(BFloat16.round(weight[(tap * outChannels + o) * inChannels + c])) * Double(BFloat16.round(v))
                                         }
                                     }
                                     let got = output[o * rowLength + b * stride + (y + 1) * wp + x + 1]
-                                    XCTAssertEqual(Double(got), sum, accuracy: 1e-4 * Double(9 * inChannels), "\(kernel) in \(inChannels) out \(outChannels) at \(o),\(b),\(y),\(x)")
+                                    XCTAssertEqual(
+                                        Double(got), sum, accuracy: 1e-4 * Double(9 * inChannels),
+                                        "\(kernel) in \(inChannels) out \(outChannels) at \(o),\(b),\(y),\(x)")
                                 }
                             }
                         }

@@ -30,7 +30,8 @@ final class WinogradConvolutionTests: XCTestCase {
                             for k in 0..<9 {
                                 let sy = y + k / 3 - 1, sx = x + k % 3 - 1
                                 guard sy >= 0, sy < c.height, sx >= 0, sx < c.width else { continue }
-                                sum += Double(weight[(k * c.outChannels + o) * c.inChannels + i])
+                                sum +=
+                                    Double(weight[(k * c.outChannels + o) * c.inChannels + i])
                                     * Double(input[((b * c.inChannels + i) * c.height + sy) * c.width + sx])
                             }
                         }
@@ -120,7 +121,8 @@ final class WinogradConvolutionTests: XCTestCase {
         ]
         for (index, c) in cases.enumerated() {
             for (accumulate, bias, threads, rows) in [(false, false, 1, nil), (true, true, 2, 1), (false, true, 2, 2)] as [(Bool, Bool, Int, Int?)] {
-                let (output, expected, images) = run(c, accumulate: accumulate, bias: bias, threads: threads, rowsPerBlock: rows, seed: UInt64(index * 10 + 1))
+                let (output, expected, images) = run(
+                    c, accumulate: accumulate, bias: bias, threads: threads, rowsPerBlock: rows, seed: UInt64(index * 10 + 1))
                 var maxError = 0.0
                 for b in 0..<c.batch {
                     for o in 0..<c.outChannels {

@@ -21,7 +21,8 @@ public struct GoldenFolder: Sendable {
 
     public init(environment: [String: String], repositoryRoot: URL = GoldenFolder.repositoryRoot) {
         let named = environment["ENAT_GOLDEN_DIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "../shared/golden"
-        url = (named.hasPrefix("/") ? URL(fileURLWithPath: named) : repositoryRoot.appendingPathComponent(named))
+        url =
+            (named.hasPrefix("/") ? URL(fileURLWithPath: named) : repositoryRoot.appendingPathComponent(named))
             .standardizedFileURL
         missingFails = environment["CI"] == "true"
     }

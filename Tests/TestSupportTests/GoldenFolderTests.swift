@@ -21,7 +21,8 @@ final class GoldenFolderTests: XCTestCase {
     func testEnvironmentNamesTheFolderRelativeToTheCheckout() {
         let root = URL(fileURLWithPath: "/work/checkout")
         XCTAssertEqual(GoldenFolder(environment: ["ENAT_GOLDEN_DIR": "/data/golden"], repositoryRoot: root).url.path, "/data/golden")
-        XCTAssertEqual(GoldenFolder(environment: ["ENAT_GOLDEN_DIR": "fixtures/golden"], repositoryRoot: root).url.path, "/work/checkout/fixtures/golden")
+        XCTAssertEqual(
+            GoldenFolder(environment: ["ENAT_GOLDEN_DIR": "fixtures/golden"], repositoryRoot: root).url.path, "/work/checkout/fixtures/golden")
     }
 
     func testPresentFileIsFound() throws {

@@ -1,9 +1,8 @@
 import Foundation
 import ModelFiles
 import TestSupport
-import XCTest
-
 import VQGAN
+import XCTest
 
 enum Golden {
     static func vqganTiny() throws -> SafeTensorsFile {

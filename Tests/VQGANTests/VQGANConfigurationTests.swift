@@ -1,8 +1,7 @@
 import Foundation
 import TestSupport
-import XCTest
-
 import VQGAN
+import XCTest
 
 final class VQGANConfigurationTests: XCTestCase {
     func testDecodesGoldenMetadata() throws {
@@ -59,7 +58,13 @@ final class VQGANConfigurationTests: XCTestCase {
         let huge = 4_611_686_018_427_387_904
         let cases: [(String, (inout VQGANConfiguration) -> Void)] = [
             ("ch", { $0.ch = huge }), ("ch_mult", { $0.chMult[1] = huge }), ("ch_mult", { $0.chMult = [Int.max] }),
-            ("num_res_blocks", { $0.numResBlocks = Int.max }), ("z_channels", { $0.zChannels = huge; $0.embedDim = huge }),
+            ("num_res_blocks", { $0.numResBlocks = Int.max }),
+            (
+                "z_channels",
+                {
+                    $0.zChannels = huge; $0.embedDim = huge
+                }
+            ),
             ("n_embed", { $0.nEmbed = Int.max }), ("out_ch", { $0.outCh = huge }), ("resolution", { $0.resolution = -1 }),
             ("ch_mult", { $0.chMult = [Int](repeating: 1, count: 13) }), ("ch_mult", { $0.chMult = [-huge] }),
         ]

@@ -1,9 +1,8 @@
 import Foundation
 import ModelFiles
 import TestSupport
-import XCTest
-
 import VQGAN
+import XCTest
 
 /// The encoder and quantizer against golden files of the PyTorch reference
 /// (tools/fixtures/make_vqgan_encoder_golden.py): the committed fixture, and any encoder golden
@@ -176,7 +175,9 @@ final class VQGANEncoderGoldenTests: XCTestCase {
         let file = try SafeTensorsFile(path: Self.fixture.path)
         let configuration = try VQGANConfiguration(json: try XCTUnwrap(file.metadata["config"]))
         for name in ["encoder.down.2.block.0.nin_shortcut.weight", "encoder.mid.block_2.norm1.bias", "encoder.conv_out.bias"] {
-            XCTAssertThrowsError(try VQGANEncoder(configuration: configuration, archive: EditedArchive(base: file.scoped("weights."), removed: [name]))) {
+            XCTAssertThrowsError(
+                try VQGANEncoder(configuration: configuration, archive: EditedArchive(base: file.scoped("weights."), removed: [name]))
+            ) {
                 XCTAssertEqual($0 as? ModelFileError, .missingTensor(file: "edited " + file.scoped("weights.").sourceDescription, name: name))
             }
         }

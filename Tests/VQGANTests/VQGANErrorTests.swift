@@ -1,7 +1,6 @@
 import ModelFiles
-import XCTest
-
 import VQGAN
+import XCTest
 
 final class VQGANErrorTests: XCTestCase {
     private func loadError(_ archive: any TensorArchive, _ configuration: VQGANConfiguration) -> ModelFileError? {

@@ -1,7 +1,6 @@
 import ModelFiles
-import XCTest
-
 import VQGAN
+import XCTest
 
 final class VQGANGoldenTests: XCTestCase {
     func testGoldenImageParity() throws {

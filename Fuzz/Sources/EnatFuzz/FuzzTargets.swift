@@ -1,8 +1,9 @@
 import Foundation
 import HTTPServer
+import ModelBundle
+
 @testable import ImageAPI
 @testable import Imaging
-import ModelBundle
 @testable import ModelFiles
 
 /// One parser of untrusted input, fed one libFuzzer input at a time. A target may throw or

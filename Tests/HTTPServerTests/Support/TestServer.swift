@@ -1,10 +1,10 @@
 import Dispatch
 import Foundation
-import XCTest
-@testable import HTTPServer
-
 // The shared test support (blocking, LoopbackSocket, SplitMix64) for every file of this target.
 @_exported import TestSupport
+import XCTest
+
+@testable import HTTPServer
 
 /// Starts servers on 127.0.0.1 with a kernel-picked port and shuts them down after each test.
 extension XCTestCase {

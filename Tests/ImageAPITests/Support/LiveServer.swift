@@ -3,11 +3,11 @@ import Glibc
 import HTTPServer
 import ModelBundle
 import Scheduler
-import XCTest
-@testable import ImageAPI
-
 // The shared test support (blocking, LoopbackSocket) for every file of this target.
 @_exported import TestSupport
+import XCTest
+
+@testable import ImageAPI
 
 /// A real scheduler and the API on a loopback HTTPServer, shut down after the test.
 struct LiveServer {

@@ -78,7 +78,8 @@ struct ReferencePNGDecoder {
         // IDAT chunks must be consecutive; their concatenation is one zlib stream.
         let idatIndices = chunks.indices.filter { chunks[$0].type == "IDAT" }
         guard let firstIDAT = idatIndices.first,
-              idatIndices == Array(firstIDAT..<(firstIDAT + idatIndices.count)) else {
+            idatIndices == Array(firstIDAT..<(firstIDAT + idatIndices.count))
+        else {
             throw DecodeError("IDAT chunks missing or not consecutive")
         }
         let compressed = idatIndices.flatMap { chunks[$0].data }
@@ -86,11 +87,13 @@ struct ReferencePNGDecoder {
 
         let rowBytes = width * channels
         let filtered = try inflateExactly(compressed, expectedCount: height * (rowBytes + 1))
-        let (pixels, rowFilters) = try unfilter(filtered, rowBytes: rowBytes, height: height,
-                                                bytesPerPixel: channels)
-        return Image(width: width, height: height, channels: channels, pixels: pixels,
-                     chunkTypes: chunks.map(\.type), rowFilters: rowFilters,
-                     zlibLevelFlag: Int(compressed[1] >> 6))
+        let (pixels, rowFilters) = try unfilter(
+            filtered, rowBytes: rowBytes, height: height,
+            bytesPerPixel: channels)
+        return Image(
+            width: width, height: height, channels: channels, pixels: pixels,
+            chunkTypes: chunks.map(\.type), rowFilters: rowFilters,
+            zlibLevelFlag: Int(compressed[1] >> 6))
     }
 
     /// Inflates a complete zlib stream that must decode to exactly `expectedCount` bytes and
@@ -127,7 +130,8 @@ struct ReferencePNGDecoder {
                 let raw = data[source + index]
                 let left = index >= bytesPerPixel ? Int(pixels[target + index - bytesPerPixel]) : 0
                 let up = row > 0 ? Int(pixels[target - rowBytes + index]) : 0
-                let upLeft = row > 0 && index >= bytesPerPixel
+                let upLeft =
+                    row > 0 && index >= bytesPerPixel
                     ? Int(pixels[target - rowBytes + index - bytesPerPixel]) : 0
                 let predictor: Int
                 switch filter {

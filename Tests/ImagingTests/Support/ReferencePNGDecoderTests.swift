@@ -57,7 +57,8 @@ final class ReferencePNGDecoderTests: XCTestCase {
             raw.withUnsafeBufferPointer { compress(out.baseAddress, &compressedLength, $0.baseAddress, uLong($0.count)) }
         }
         let header: [UInt8] = [0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0]
-        let png = ReferencePNGDecoder.signature + chunk("IHDR", header)
+        let png =
+            ReferencePNGDecoder.signature + chunk("IHDR", header)
             + chunk("IDAT", Array(compressed.prefix(Int(compressedLength)))) + chunk("IEND", [])
         let decoded = try ReferencePNGDecoder.decode(png)
         XCTAssertEqual(decoded.pixels, [1, 2, 3])
