@@ -63,7 +63,7 @@ def test_every_client_example_is_found():
     shell = [block for block in readme_blocks("sh") if is_client_block(block)]
     keyed = [block for block in shell if "Authorization: Bearer" in block]
     assert len(shell) == 4 and len(keyed) == 1, shell
-    assert len(readme_blocks("python")) == 3
+    assert len(readme_blocks("python")) == 4
 
 
 def test_curl_examples(demo_server, workdir):
@@ -126,8 +126,15 @@ def test_python_sdk_stream_example(demo_server, workdir, monkeypatch, capsys):
     assert dominant_colour(os.path.join(workdir, "blue-square.png")) == "blue"
 
 
-def test_python_job_progress_example(demo_server, workdir, monkeypatch, capsys):
+def test_python_edit_example(demo_server, workdir, monkeypatch):
     run_python(readme_blocks("python")[2], demo_server, workdir, monkeypatch)
+    with open(os.path.join(workdir, "edited.png"), "rb") as file:
+        data = file.read()
+    assert data.startswith(PNG) and "Seed: 1" in text_chunk(data, "parameters")
+
+
+def test_python_job_progress_example(demo_server, workdir, monkeypatch, capsys):
+    run_python(readme_blocks("python")[3], demo_server, workdir, monkeypatch)
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "done, seed 3"
     assert "running 8 / 8" in out
