@@ -147,7 +147,7 @@ let package = Package(
             swiftSettings: strict),
         // Honest quality check of the committed demo bundles (a classifier trained by tools/train).
         .testTarget(
-            name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"], exclude: ["Fixtures"],
+            name: "QualityTests", dependencies: ["ModelBundle", "ENAT", "Tensors", "ModelFiles", "VQGAN"],
             swiftSettings: strict),
         .testTarget(
             name: "ENATTests", dependencies: ["ENAT", "GoldenCheck", "ModelFiles", "TestSupport"], exclude: ["Fixtures"],
