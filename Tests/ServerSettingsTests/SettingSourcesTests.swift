@@ -86,7 +86,10 @@ final class SettingSourcesTests: XCTestCase {
         let http = HTTPServerConfiguration()
         XCTAssertEqual(defaults.httpServerConfiguration.maxConnections, http.maxConnections)
         XCTAssertEqual(defaults.httpServerConfiguration.maxConnectionsPerAddress, http.maxConnectionsPerAddress)
-        XCTAssertEqual(defaults.httpServerConfiguration.limits, http.limits)
+        // The one addition: the edit route takes an image and a mask of the API's upload size.
+        var limits = http.limits
+        limits.maxBodyBytesByPath = ["/v1/images/edits": 2 * APIConfiguration.defaultMaxUploadBytes + limits.maxBodyBytes]
+        XCTAssertEqual(defaults.httpServerConfiguration.limits, limits)
         XCTAssertEqual(defaults.apiConfiguration(apiKeys: [], logger: .disabled).requestTimeout, APIConfiguration().requestTimeout)
     }
 }
