@@ -32,6 +32,15 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Caption to draw (caption models).")
     var prompt: String?
 
+    @Option(help: "Edit this image (PNG, JPEG or WebP; cropped to its centred square, resized to the model's size): --mask, --strength or the image's own transparency says what is redrawn.")
+    var image: String?
+
+    @Option(help: "Edit mask for --image (PNG with alpha, the image's size): fully transparent pixels are redrawn, as in OpenAI's edits.")
+    var mask: String?
+
+    @Option(help: "A variation of --image without a mask: the share of tokens redrawn, in (0, 1].")
+    var strength: Double?
+
     @Option(parsing: .unconditional, help: "Random seed (0 to 2^64-1), or -1 for a random one below 2^53 (printed).")
     var seed: String = "1"
 
@@ -80,6 +89,7 @@ struct GenerateCommand: ParsableCommand {
         _ = try parsedFrameSteps()
         if frameSteps != nil, frames == nil { throw ValidationError("--frame-steps needs --frames DIR") }
         guard threads > 0 else { throw ValidationError("--threads must be positive") }
+        try validateEditOptions()
         _ = try outputEncoding()
         // What can be checked before loading: the overrides (on settings inside the limits) and
         // the caption. The class label needs the model's class count: `request(for:)`.
@@ -188,6 +198,7 @@ struct GenerateCommand: ParsableCommand {
                 Date().timeIntervalSince(loadStart)))
 
         let (condition, settings) = try request(for: loaded)
+        let edit = try imageEdit(for: loaded)
 
         let mode = PreviewMode(rawValue: preview) ?? .mosaic
         let wantedFrames = try parsedFrameSteps()
@@ -198,7 +209,7 @@ struct GenerateCommand: ParsableCommand {
 
         let start = Date()
         progress.step(0, of: settings.steps, revealed: 0, tokens: loaded.tokenCount, seconds: 0)
-        let image = try loaded.generate(condition: condition, settings: settings, seed: seed) { update in
+        let image = try loaded.generate(condition: condition, settings: settings, seed: seed, edit: edit) { update in
             if let frames, wantedFrames?.contains(update.step) ?? true,
                 let png = try loaded.renderPreviewPNG(update, mode: mode)
             {

@@ -1,4 +1,5 @@
 import ENAT
+import Imaging
 import VQGAN
 
 /// An edit of an existing image, as a request carries it to the inference thread: the image at
@@ -76,5 +77,52 @@ extension LoadedModel {
             }
         }
         return tokens
+    }
+}
+
+extension ImageEdit {
+    /// The input of an edit a problem lies in: the API's `param`, the command line's flag.
+    public enum Input: String, Sendable {
+        case image, mask, strength
+    }
+
+    /// An edit's inputs that do not say what to regenerate, or contradict each other.
+    public struct InputError: Error, Sendable, CustomStringConvertible {
+        public let input: Input
+        public let description: String
+        /// Set when nothing says what to regenerate (the API's `missing_required_parameter`).
+        public let isMissing: Bool
+    }
+
+    /// The edit an image asks for at the model's `side`, OpenAI's way: the mask's fully
+    /// transparent pixels are regenerated; without a mask, `strength` of the tokens (a
+    /// variation), else the image's own transparent pixels. Both are cropped to their centred
+    /// square and resampled alike, so they stay aligned.
+    public init(image: DecodedImage, mask: DecodedImage?, strength: Double?, side: Int) throws(InputError) {
+        let region: Region
+        if let mask {
+            guard strength == nil else {
+                throw InputError(input: .strength, description: "a strength makes a variation of an image without a mask; with a mask the mask decides", isMissing: false)
+            }
+            guard mask.width == image.width, mask.height == image.height else {
+                throw InputError(
+                    input: .mask, description: "the mask must have the image's dimensions (\(image.width)x\(image.height)); got \(mask.width)x\(mask.height)",
+                    isMissing: false)
+            }
+            guard mask.hasAlpha else {
+                throw InputError(input: .mask, description: "the mask needs an alpha channel: its fully transparent pixels mark what to regenerate", isMissing: false)
+            }
+            region = .pixels(mask.transparentPixels(fittedToSquare: side))
+        } else if let strength {
+            region = .strength(strength)
+        } else if image.hasAlpha, case let pixels = image.transparentPixels(fittedToSquare: side), pixels.contains(true) {
+            region = .pixels(pixels)
+        } else {
+            throw InputError(
+                input: .mask,
+                description: "say what to regenerate: a mask (PNG whose transparent pixels mark it), an image with transparent pixels, or a strength (0 to 1) for a variation",
+                isMissing: true)
+        }
+        self.init(rgb: image.fittedToSquare(side: side).rgb.pixels, region: region)
     }
 }

@@ -11,12 +11,13 @@ public struct GeneratedImage: Sendable {
 extension LoadedModel {
     /// The whole path for one request on the calling thread: prepare the run, step the sampler
     /// to the end, decode and encode. `onStep` sees every step's update (for progress and
-    /// previews); an error it throws stops the generation. Same arguments, same bytes.
+    /// previews); an error it throws stops the generation. With `edit`, the image's tokens
+    /// outside its region are kept. Same arguments, same bytes.
     public func generate(
-        condition: GenerationCondition, settings: SamplerSettings, seed: UInt64,
+        condition: GenerationCondition, settings: SamplerSettings, seed: UInt64, edit: ImageEdit? = nil,
         onStep: (StepUpdate) throws -> Void = { _ in }
     ) throws -> GeneratedImage {
-        let run = try makeRun(condition: condition, settings: settings, seed: seed)
+        let run = try makeRun(condition: condition, settings: settings, seed: seed, edit: edit)
         while !run.isFinished {
             let updates: [StepUpdate]
             do {

@@ -73,3 +73,12 @@ def dominant_colour(path, region=None):
                 counts[max((("red", r), ("green", g), ("blue", b)), key=lambda pair: pair[1])[0]] += 1
     best = max(counts, key=counts.get)
     return best if counts[best] >= 40 else None
+
+
+def png_rgba(width, height, pixel):
+    """A plain RGBA PNG; `pixel(x, y)` gives (r, g, b, a)."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")

@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""Judges edits (inpainting) of a class bundle with the PyTorch sampler, the way the Swift
+EditQualityTests do: a real image of the dataset generator, the token cells under its shape's
+bounding box regenerated, another class requested, the quality classifier asked whether it
+sees the requested class.
+
+    python edit_eval.py --bundle ../../Models/demo-shapes --cases 50 --grid /tmp/edits.png
+
+The cases are those of tools/train/make_edit_cases.py (dataset seed 3); the PyTorch sampler
+here is the Swift one's edit path (kept tokens visible from step 0 and never resampled, the
+mask schedule over the regenerated count), so the figure is close to the Swift check's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+
+import common  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
+import numpy as np
+import torch
+
+from common import ROOT, log, setup_torch
+import classifier as clf
+import dataset
+from enat import schedule
+from train_enat import build
+from vqgan import Decoder, ReleasedEncoder, VQGANConfig, nearest_codes
+
+CONFIG_KEYS = ("ch", "ch_mult", "num_res_blocks", "z_channels", "embed_dim", "n_embed", "out_ch", "resolution")
+CELL = 8  # pixels per token at 64 px and 8x8 tokens
+
+
+class Bundle:
+    """A class bundle's transformer, decoder, codebook and encoder, as the server loads them."""
+
+    def __init__(self, folder):
+        from safetensors.torch import load_file
+        self.folder = folder
+        self.config = config = json.load(open(os.path.join(folder, "config.json")))
+        t = config["transformer"]
+        text = config.get("text_encoder", {})
+        ns = argparse.Namespace(dim=t["hidden_size"], heads=t["num_heads"], enc=t["enc_depth"], dec=t["dec_depth"],
+                                codebook=t["codebook_size"], mlp_ratio=t["mlp_ratio"],
+                                text_dim=text.get("hidden_size", 0), text_layers=text.get("num_hidden_layers", 0),
+                                text_heads=text.get("num_attention_heads", 1))
+        kind = config["kind"]
+        self.model = build(kind, ns, t["num_classes"]).eval()
+        sd = load_file(os.path.join(folder, config["files"]["transformer"]))
+        self.model.enat.load_state_dict({k: v.float() for k, v in sd.items()})
+        if kind == "caption":
+            sd = load_file(os.path.join(folder, config["files"]["text_encoder"]))
+            self.model.text.load_state_dict({k: v.float() for k, v in sd.items()})
+            self.vocabulary = os.path.join(folder, config["files"]["vocabulary"])
+        self.sampler = config["sampler"]
+        vq = load_file(os.path.join(folder, config["files"]["vqgan"]))
+        cfg = VQGANConfig(**{k: config["vqgan"][k] for k in CONFIG_KEYS})
+        self.decoder = Decoder(cfg).eval()
+        self.decoder.load_state_dict({k[len("decoder."):]: v.float() for k, v in vq.items() if k.startswith("decoder.")})
+        self.codebook = vq["quantize.embedding.weight"].float()
+        self.encoder = ReleasedEncoder(cfg).eval()
+        self.encoder.load_state_dict({k[len("encoder."):]: v.float() for k, v in vq.items() if k.startswith("encoder.")})
+
+    def save_transformer(self, model):
+        """Writes `model`'s transformer (F16) and, for captions, text tower (F32, token table
+        F16) over the bundle's files, as export.py stores them."""
+        from safetensors.torch import save_file
+        files = self.config["files"]
+        sd = {k: v.detach().half().contiguous() for k, v in model.enat.state_dict().items()}
+        save_file(sd, os.path.join(self.folder, files["transformer"]), metadata={"format": "pt"})
+        if model.text is not None:
+            key = "text_model.embeddings.token_embedding.weight"
+            sd = {k: (v.half() if k == key else v.float()).detach().contiguous() for k, v in model.text.state_dict().items()}
+            save_file(sd, os.path.join(self.folder, files["text_encoder"]), metadata={"format": "pt"})
+
+    @torch.no_grad()
+    def encode(self, images_u8):
+        x = torch.from_numpy(images_u8).float().permute(0, 3, 1, 2) / 255
+        return nearest_codes(self.encoder(x), self.codebook).view(len(images_u8), -1)
+
+    @torch.no_grad()
+    def decode(self, ids):
+        z = self.codebook[ids.view(-1, 8, 8)].permute(0, 3, 1, 2)
+        return (self.decoder(z).clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
+
+
+@torch.no_grad()
+def edit(model, ids, regenerate, label, steps, cfg_scale, mask_temp, samp_temp, generator):
+    """The Swift sampler's edit: kept tokens visible from step 0 and never resampled, the
+    schedule over the regenerated count. ids [L], regenerate [L] bool -> ids [L]."""
+    enat = model.enat
+    mask_id = enat.config.mask_id
+    x = torch.where(regenerate, torch.full_like(ids, mask_id), ids).unsqueeze(0)
+    count = int(regenerate.sum())
+    lab, unl = torch.tensor([label]), torch.tensor([enat.config.num_classes])
+    prev_c = prev_u = None
+    guidance = 0.0
+    for s in range(steps):
+        mask_count, t_conf, t_samp, _ = schedule(s, steps, count, cfg_scale, mask_temp, samp_temp)
+        lc, fc, mc = enat(x, prev=prev_c, labels=lab)
+        lu, fu, mu = enat(x, prev=prev_u, labels=unl)
+        prev_c, prev_u = (fc, mc), (fu, mu)
+        logp = torch.log_softmax(lc + guidance * (lc - lu), dim=-1)
+        masking = x == mask_id
+        probs = torch.softmax(logp / t_samp, dim=-1).reshape(-1, logp.shape[-1])
+        sampled = torch.multinomial(probs, 1, generator=generator).view(x.shape)
+        sampled = torch.where(masking, sampled, x)
+        conf = torch.gather(logp, -1, sampled.unsqueeze(-1)).squeeze(-1)
+        u = torch.rand(x.shape, generator=generator).clamp_(1e-20, 1 - 1e-7)
+        conf = conf + t_conf * (-torch.log(-torch.log(u)))
+        conf = torch.where(masking, conf, torch.full_like(conf, float("inf")))
+        remask = torch.zeros_like(masking)
+        if mask_count > 0:
+            remask.scatter_(1, torch.argsort(conf, dim=-1)[:, :mask_count], True)
+        x = torch.where(remask, torch.full_like(sampled, mask_id), sampled)
+        guidance = (s + 1) / steps * cfg_scale
+    return x[0]
+
+
+def shape_box(image_u8, threshold=24):
+    """(x0, y0, x1, y1), end exclusive: the bounding box of the pixels unlike the background."""
+    diff = np.abs(image_u8.astype(np.int32) - np.array(dataset.BACKGROUND)).max(-1) > threshold
+    ys, xs = np.nonzero(diff)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+
+def shape_cells(image_u8):
+    """[64] bool: the token cells under the shape's bounding box (a cell is regenerated when
+    any of its pixels is masked, as the server maps a pixel mask to tokens)."""
+    x0, y0, x1, y1 = shape_box(image_u8)
+    cells = np.zeros((8, 8), bool)
+    cells[y0 // CELL:(y1 - 1) // CELL + 1, x0 // CELL:(x1 - 1) // CELL + 1] = True
+    return cells.reshape(-1)
+
+
+def requested_class(source_class, index):
+    return (source_class + 1 + index % 11) % 12
+
+
+def judge_edits(bundle, judge, sources, tokens, labels, seed):
+    gen = torch.Generator().manual_seed(seed)
+    s = bundle.sampler
+    out_ids = []
+    for i in range(len(sources)):
+        regen = torch.from_numpy(shape_cells(sources[i]))
+        out_ids.append(edit(bundle.model, tokens[i], regen, labels[i], s["steps"], s["cfg_scale"], s["mask_temp"],
+                            s["samp_temp"], gen))
+    ids = torch.stack(out_ids)
+    images = bundle.decode(ids)
+    pred = judge.predict(images)
+    got = pred[:, 0] * 3 + pred[:, 1]
+    return float(np.mean(got == np.array(labels))), images
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bundle", default=os.path.join(ROOT, "Models", "demo-shapes"))
+    p.add_argument("--classifier", default=os.path.join(ROOT, "Models", "quality-classifier", "classifier.safetensors"))
+    p.add_argument("--cases", type=int, default=50)
+    p.add_argument("--seed", type=int, default=3, help="dataset seed of the source images (3: the Swift check's)")
+    p.add_argument("--grid", help="PNG of the sources (top) and the edits (bottom)")
+    a = p.parse_args()
+    setup_torch(0)
+    bundle = Bundle(a.bundle)
+    judge = clf.load(a.classifier)
+    images, attrs, _ = dataset.generate(a.seed, a.cases)
+    source = attrs[:, 0] * 3 + attrs[:, 1]
+    labels = [requested_class(int(c), i) for i, c in enumerate(source)]
+    recognised, edits = judge_edits(bundle, judge, images, bundle.encode(images), labels, seed=1)
+    log(f"{a.bundle}: {recognised:.3f} of {a.cases} edits recognised as the requested class")
+    if a.grid:
+        from PIL import Image
+        Image.fromarray(np.concatenate([np.concatenate(list(images), 1), np.concatenate(list(edits), 1)], 0)).save(a.grid)
+
+
+if __name__ == "__main__":
+    main()
