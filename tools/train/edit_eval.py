@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 
 import common  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import numpy as np
@@ -26,6 +27,8 @@ import classifier as clf
 import dataset
 from enat import schedule
 from train_enat import build
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
+from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer)
 from vqgan import Decoder, ReleasedEncoder, VQGANConfig, nearest_codes
 
 CONFIG_KEYS = ("ch", "ch_mult", "num_res_blocks", "z_channels", "embed_dim", "n_embed", "out_ch", "resolution")
@@ -80,26 +83,31 @@ class Bundle:
         return nearest_codes(self.encoder(x), self.codebook).view(len(images_u8), -1)
 
     @torch.no_grad()
+    def decode_ids(self, ids):
+        """[B, 8, 8] ids -> [B, 3, H, W] in [0, 1] (evaluate.py's VQGAN interface)."""
+        return self.decoder(self.codebook[ids].permute(0, 3, 1, 2)).clamp(0, 1)
+
+    @torch.no_grad()
     def decode(self, ids):
         z = self.codebook[ids.view(-1, 8, 8)].permute(0, 3, 1, 2)
         return (self.decoder(z).clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
 
 
 @torch.no_grad()
-def edit(model, ids, regenerate, label, steps, cfg_scale, mask_temp, samp_temp, generator):
+def edit(model, ids, regenerate, cond, uncond, steps, cfg_scale, mask_temp, samp_temp, generator):
     """The Swift sampler's edit: kept tokens visible from step 0 and never resampled, the
-    schedule over the regenerated count. ids [L], regenerate [L] bool -> ids [L]."""
+    schedule over the regenerated count. ids [L], regenerate [L] bool, cond / uncond the
+    forward's condition (`labels=` or `text=`) of one sample -> ids [L]."""
     enat = model.enat
     mask_id = enat.config.mask_id
     x = torch.where(regenerate, torch.full_like(ids, mask_id), ids).unsqueeze(0)
     count = int(regenerate.sum())
-    lab, unl = torch.tensor([label]), torch.tensor([enat.config.num_classes])
     prev_c = prev_u = None
     guidance = 0.0
     for s in range(steps):
         mask_count, t_conf, t_samp, _ = schedule(s, steps, count, cfg_scale, mask_temp, samp_temp)
-        lc, fc, mc = enat(x, prev=prev_c, labels=lab)
-        lu, fu, mu = enat(x, prev=prev_u, labels=unl)
+        lc, fc, mc = enat(x, prev=prev_c, **cond)
+        lu, fu, mu = enat(x, prev=prev_u, **uncond)
         prev_c, prev_u = (fc, mc), (fu, mu)
         logp = torch.log_softmax(lc + guidance * (lc - lu), dim=-1)
         masking = x == mask_id
@@ -138,19 +146,35 @@ def requested_class(source_class, index):
     return (source_class + 1 + index % 11) % 12
 
 
-def judge_edits(bundle, judge, sources, tokens, labels, seed):
+def conditions(bundle, condition):
+    """(cond, uncond) of one sample: a class label, or a caption (text tower run here)."""
+    model = bundle.model
+    if model.text is None:
+        return {"labels": torch.tensor([condition])}, {"labels": torch.tensor([model.enat.config.num_classes])}
+    tok = CLIPTokenizer(bundle.vocabulary)
+    return ({"text": model.text(torch.tensor([tok.tokenize(condition)]))},
+            {"text": model.text(torch.tensor([tok.tokenize("")]))})
+
+
+@torch.no_grad()
+def edits(bundle, sources, tokens, conds, seed):
+    """Each source's shape box repainted for its condition; decoded uint8 images."""
     gen = torch.Generator().manual_seed(seed)
     s = bundle.sampler
     out_ids = []
     for i in range(len(sources)):
         regen = torch.from_numpy(shape_cells(sources[i]))
-        out_ids.append(edit(bundle.model, tokens[i], regen, labels[i], s["steps"], s["cfg_scale"], s["mask_temp"],
+        cond, uncond = conditions(bundle, conds[i])
+        out_ids.append(edit(bundle.model, tokens[i], regen, cond, uncond, s["steps"], s["cfg_scale"], s["mask_temp"],
                             s["samp_temp"], gen))
-    ids = torch.stack(out_ids)
-    images = bundle.decode(ids)
-    pred = judge.predict(images)
-    got = pred[:, 0] * 3 + pred[:, 1]
-    return float(np.mean(got == np.array(labels))), images
+    return bundle.decode(torch.stack(out_ids))
+
+
+def caption_of(attrs):
+    """The full caption of (shape, colour, size, position) indices."""
+    shape, colour, size, pos = (int(v) for v in attrs)
+    where = "in the center" if dataset.POSITIONS[pos] == "center" else f"in the {dataset.POSITIONS[pos]}"
+    return f"a {dataset.SIZES[size]} {dataset.COLOURS[colour]} {dataset.SHAPES[shape]} {where}"
 
 
 def main():
@@ -159,6 +183,7 @@ def main():
     p.add_argument("--classifier", default=os.path.join(ROOT, "Models", "quality-classifier", "classifier.safetensors"))
     p.add_argument("--cases", type=int, default=50)
     p.add_argument("--seed", type=int, default=3, help="dataset seed of the source images (3: the Swift check's)")
+    p.add_argument("--samples", type=int, default=0, help="also judge this many plain samples (generation quality)")
     p.add_argument("--grid", help="PNG of the sources (top) and the edits (bottom)")
     a = p.parse_args()
     setup_torch(0)
@@ -167,11 +192,32 @@ def main():
     images, attrs, _ = dataset.generate(a.seed, a.cases)
     source = attrs[:, 0] * 3 + attrs[:, 1]
     labels = [requested_class(int(c), i) for i, c in enumerate(source)]
-    recognised, edits = judge_edits(bundle, judge, images, bundle.encode(images), labels, seed=1)
-    log(f"{a.bundle}: {recognised:.3f} of {a.cases} edits recognised as the requested class")
+    caption = bundle.model.text is not None
+    if caption:
+        # Another class, the same size and position: the caption names all four.
+        wanted = np.array([[c // 3, c % 3, attrs[i, 2], attrs[i, 3]] for i, c in enumerate(labels)])
+        result = edits(bundle, images, bundle.encode(images), [caption_of(w) for w in wanted], seed=1)
+        hit = (judge.predict(result) == wanted).all(1)
+        log(f"{a.bundle}: {hit.mean():.3f} of {a.cases} edits match every attribute of their caption")
+    else:
+        result = edits(bundle, images, bundle.encode(images), labels, seed=1)
+        pred = judge.predict(result)
+        log(f"{a.bundle}: {np.mean(pred[:, 0] * 3 + pred[:, 1] == np.array(labels)):.3f} of {a.cases} edits "
+            f"recognised as the requested class")
+    if a.samples:
+        from evaluate import caption_cases, sample_caption, sample_class
+        if caption:
+            caps, cases = caption_cases(a.samples, seed=12)
+            out = sample_caption(bundle.model, bundle, CLIPTokenizer(bundle.vocabulary), caps, bundle.sampler, seed=13)
+            log(f"plain samples: {(judge.predict(out) == cases).all(1).mean():.3f} of {a.samples} match every attribute")
+        else:
+            wanted = [c % 12 for c in range(a.samples)]
+            out = sample_class(bundle.model, bundle, wanted, bundle.sampler, seed=11)
+            pred = judge.predict(out)
+            log(f"plain samples: {np.mean(pred[:, 0] * 3 + pred[:, 1] == np.array(wanted)):.3f} of {a.samples} recognised")
     if a.grid:
         from PIL import Image
-        Image.fromarray(np.concatenate([np.concatenate(list(images), 1), np.concatenate(list(edits), 1)], 0)).save(a.grid)
+        Image.fromarray(np.concatenate([np.concatenate(list(images), 1), np.concatenate(list(result), 1)], 0)).save(a.grid)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ PNG bytes as the server's answer for the same request and seed), enlarged and la
 - Models/demo-shapes/curl-examples.png: the README's two curl requests (seed 1), side by side.
 - Models/demo-shapes/enat-generate-samples.png: seeds 1-8 of "blue square" and "red cross".
 - Models/demo-captions/prompt-examples.png: `enat generate --prompt` on eight captions, with them.
+- Models/demo-shapes/edit-examples.png: inpainting with `enat generate --image --mask` (before, the
+  mask over it, after): the shape's bounding box repainted as another class.
 
     python readme_pictures.py            # needs .build/release/enat (tools/build release)
 """
@@ -18,6 +20,7 @@ import tempfile
 from PIL import Image, ImageDraw
 
 from common import ROOT
+from dataset import BACKGROUND
 
 ENAT = os.path.join(ROOT, ".build", "release", "enat")
 SHAPES = os.path.join(ROOT, "Models", "demo-shapes")
@@ -30,13 +33,45 @@ PROMPTS = [
 ]
 
 
-def generate(model: str, seed: int, *, klass: str | None = None, prompt: str | None = None) -> Image.Image:
+EDITS = [("red circle", 2, "blue triangle"), ("green square", 5, "red cross"), ("blue cross", 3, "green circle")]
+
+
+def generate(model: str, seed: int, *, klass: str | None = None, prompt: str | None = None,
+             edit: tuple[Image.Image, Image.Image] | None = None) -> Image.Image:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "out.png")
         args = [ENAT, "generate", "--model", model, "--seed", str(seed), "-o", out]
         args += ["--class", klass] if klass else ["--prompt", prompt]
+        if edit:
+            edit[0].save(os.path.join(tmp, "image.png"))
+            edit[1].save(os.path.join(tmp, "mask.png"))
+            args += ["--image", os.path.join(tmp, "image.png"), "--mask", os.path.join(tmp, "mask.png")]
         subprocess.run(args, check=True, capture_output=True)
         return Image.open(out).convert("RGB").copy()
+
+
+def shape_mask(image: Image.Image) -> Image.Image:
+    """RGBA mask, transparent over the bounding box of the pixels unlike the background."""
+    pixels = image.load()
+    inside = [(x, y) for y in range(image.height) for x in range(image.width)
+              if max(abs(a - b) for a, b in zip(pixels[x, y], BACKGROUND)) > 24]
+    x0, y0 = min(x for x, _ in inside), min(y for _, y in inside)
+    x1, y1 = max(x for x, _ in inside) + 1, max(y for _, y in inside) + 1
+    mask = Image.new("RGBA", image.size, (0, 0, 0, 255))
+    mask.paste((0, 0, 0, 0), (x0, y0, x1, y1))
+    return mask
+
+
+def shown_mask(image: Image.Image, mask: Image.Image) -> Image.Image:
+    """The image with the mask's transparent area drawn as a grey checkerboard."""
+    shown = image.copy()
+    alpha = mask.getchannel("A").load()
+    pixels = shown.load()
+    for y in range(image.height):
+        for x in range(image.width):
+            if alpha[x, y] == 0:
+                pixels[x, y] = (200, 200, 200) if (x // 4 + y // 4) % 2 else (150, 150, 150)
+    return shown
 
 
 def row(images, scale: int, gap: int) -> Image.Image:
@@ -81,7 +116,13 @@ def main():
     stack(seeds, 6).save(os.path.join(SHAPES, "enat-generate-samples.png"))
     cells = [captioned(generate(CAPTIONS, 1, prompt=p).resize((128, 128), Image.NEAREST), p, 150) for p in PROMPTS]
     stack([row(cells[:4], 1, 6), row(cells[4:], 1, 6)], 6).save(os.path.join(CAPTIONS, "prompt-examples.png"))
-    print("wrote curl-examples.png, enat-generate-samples.png, prompt-examples.png")
+    edits = []
+    for source_class, seed, target in EDITS:
+        before = generate(SHAPES, seed, klass=source_class)
+        mask = shape_mask(before)
+        edits.append(row([before, shown_mask(before, mask), generate(SHAPES, 1, klass=target, edit=(before, mask))], 2, 6))
+    stack(edits, 6).save(os.path.join(SHAPES, "edit-examples.png"))
+    print("wrote curl-examples.png, enat-generate-samples.png, prompt-examples.png, edit-examples.png")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,7 @@ def schedule_counts(total, gen, reuse_prob):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bundle", required=True)
-    p.add_argument("--pairs", type=int, default=12000)
+    p.add_argument("--pairs", type=int, default=8000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-4)
     p.add_argument("--max-minutes", type=float, default=20)
