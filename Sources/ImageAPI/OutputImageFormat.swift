@@ -106,7 +106,14 @@ struct OutputImageFormat: Sendable, Equatable {
         do {
             var image = try ImageDecoder.decode(png, limits: .generated).rgb
             if let side { image = image.resampled(width: side, height: side) }
-            return try ImageEncoder.encode(image, as: format, compression: compression, parameters: parameters)
+            guard format == .png else {
+                return try ImageEncoder.encode(image, as: format, compression: compression, parameters: parameters)
+            }
+            // zlib's default level: the final images' level 9 with every filter tried takes
+            // 13 s for a 2048-pixel upscale here, level 6 1.6 s for 7% more bytes.
+            let resampled = try PNGEncoder.encode(image, compression: .level(6))
+            guard let parameters else { return resampled }
+            return PNGTextChunk.inserting(keyword: "parameters", text: parameters, into: resampled)
         } catch {
             throw APIError.internalError("Could not encode the image as \(format.rawValue): \(error).")
         }
