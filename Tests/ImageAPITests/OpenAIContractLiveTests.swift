@@ -17,7 +17,9 @@ final class OpenAIContractLiveTests: XCTestCase {
     }
 
     private func isJPEG(_ bytes: [UInt8]) -> Bool { bytes.starts(with: [0xFF, 0xD8, 0xFF]) }
-    private func isWebP(_ bytes: [UInt8]) -> Bool { bytes.count > 12 && bytes.starts(with: Array("RIFF".utf8)) && Array(bytes[8..<12]) == Array("WEBP".utf8) }
+    private func isWebP(_ bytes: [UInt8]) -> Bool {
+        bytes.count > 12 && bytes.starts(with: Array("RIFF".utf8)) && Array(bytes[8..<12]) == Array("WEBP".utf8)
+    }
 
     func testEveryBadParameterIsA400NamingIt() throws {
         let live = try startLiveServer()
@@ -43,7 +45,9 @@ final class OpenAIContractLiveTests: XCTestCase {
         let live = try startLiveServer()
         let response = try WireClient.request(
             port: live.port, "POST", "/v1/images/generations",
-            body: #"{"prompt": "blue square", "moderation": "low", "background": "opaque", "style": "natural", "user": "u-1", "output_compression": 50}"#)
+            body:
+                #"{"prompt": "blue square", "moderation": "low", "background": "opaque", "style": "natural", "user": "u-1", "output_compression": 50}"#
+        )
         XCTAssertEqual(response.status, 200, response.text)
         let body = try response.json()
         XCTAssertEqual(body["output_format"] as? String, "png", "compression alone changes nothing for PNG")

@@ -39,7 +39,9 @@ final class OutputImageFormatTests: XCTestCase {
             ("gif", nil, "output_format"), ("svg", nil, "output_format"), ("", nil, "output_format"),
             ("jpeg", 101, "output_compression"), ("webp", -1, "output_compression"), ("png", 1000, "output_compression"),
         ] as [(String, Int?, String)] {
-            XCTAssertEqual(param { _ = try OutputImageFormat(format: format, compression: compression) }, expected, "\(format) \(String(describing: compression))")
+            XCTAssertEqual(
+                param { _ = try OutputImageFormat(format: format, compression: compression) }, expected,
+                "\(format) \(String(describing: compression))")
         }
     }
 

@@ -107,7 +107,7 @@ def test_edit_takes_openais_output_parameters(demo):
     raw = client.images.with_raw_response.edit(
         model="demo-shapes", image=("source.png", source, "image/png"), mask=("mask.png", quadrant_mask(), "image/png"),
         prompt="blue square", size="256x256", quality="low", output_format="jpeg", output_compression=75, background="opaque",
-        moderation="low", user="user-3", n=2, extra_body={"seed": 5})
+        user="user-3", n=2, extra_body={"seed": 5, "moderation": "low"})
     result = raw.parse()
     assert raw.headers["x-image-size"] == "256x256" and raw.headers["x-model-image-size"] == "64x64"
     assert result.size == "256x256" and result.output_format == "jpeg" and result.quality == "low"
@@ -145,7 +145,7 @@ def test_edit_url_answer(demo):
 @pytest.mark.parametrize("kwargs, param", [
     ({"size": "1536x1024"}, "size"), ({"background": "transparent"}, "background"), ({"n": 11}, "n"),
     ({"quality": "ultra"}, "quality"), ({"output_format": "gif"}, "output_format"), ({"output_compression": 101}, "output_compression"),
-    ({"moderation": "none"}, "moderation"),
+    ({"extra_body": {"moderation": "none"}}, "moderation"),
 ])
 def test_edit_parameters_outside_the_contract_are_400s(demo, kwargs, param):
     client, source = demo
