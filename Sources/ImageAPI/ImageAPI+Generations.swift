@@ -150,7 +150,7 @@ extension ImageAPI {
                 continue
             }
             do {
-                let image = try JobResponder.finalImage(result, request: job.request, models: models, output: shape.output)
+                let image = try await JobResponder.finalImage(result, request: job.request, models: models, output: shape.output)
                 data.append(ImagesResponseBody.Image(b64Json: Data(image).base64EncodedString(), seed: result.seed))
             } catch {
                 return error.response
@@ -198,7 +198,7 @@ extension ImageAPI {
                             try await writer.write(ServerSentEvents.comment("ping"))
                         case .event(let index, .step(let progress)):
                             // A frame that cannot be encoded is skipped, as a dropped one is.
-                            guard let png = progress.previewPNG, let frame = try? shape.output.encode(png: png) else { continue }
+                            guard let png = progress.previewPNG, let frame = try? await shape.output.encoded(png: png) else { continue }
                             let event = PartialImageEvent(
                                 type: shape.events + ".partial_image", b64Json: Data(frame).base64EncodedString(), createdAt: now,
                                 outputFormat: shape.output.name, partialImageIndex: partialIndex[index],
@@ -208,7 +208,8 @@ extension ImageAPI {
                         case .event(let index, .completed(let result)):
                             let image: [UInt8]
                             do throws(APIError) {
-                                image = try JobResponder.finalImage(result, request: jobs[index].request, models: models, output: shape.output)
+                                image = try await JobResponder.finalImage(
+                                    result, request: jobs[index].request, models: models, output: shape.output)
                             } catch {
                                 await fail(error)
                                 return

@@ -23,6 +23,15 @@ struct JobResponder: Sendable {
         return try output.encode(png: result.png, parameters: parameters)
     }
 
+    /// `finalImage`, re-encoded off the cooperative pool (`OutputImageFormat.encoded`).
+    static func finalImage(
+        _ result: GenerationResult, request: GenerationRequest, models: [LoadedModel], output: OutputImageFormat
+    ) async throws(APIError) -> [UInt8] {
+        let model = models.first { $0.id == request.model }
+        let parameters = model?.parametersText(condition: request.condition, settings: request.settings, seed: result.seed)
+        return try await output.encoded(png: result.png, parameters: parameters)
+    }
+
     /// Headers of an image answered at another size than the model's: the delivered size and
     /// the model's (`X-Image-Size`, `X-Model-Image-Size`); none at the model's own size.
     static func sizeHeaders(_ output: OutputImageFormat, modelSide: Int) -> [(String, String)] {
@@ -116,7 +125,7 @@ struct JobResponder: Sendable {
                 watch.end(disconnected: false)
                 let image: [UInt8]
                 do {
-                    image = try Self.finalImage(result, request: job.request, models: models, output: output)
+                    image = try await Self.finalImage(result, request: job.request, models: models, output: output)
                 } catch {
                     return error.response
                 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Imaging
 
 /// How an image leaves the server: file format, compression and delivered size. Every route
@@ -121,6 +122,19 @@ struct OutputImageFormat: Sendable, Equatable {
 }
 
 extension OutputImageFormat {
+    /// `encode` off Swift's cooperative pool when it re-encodes: a 2048-pixel image takes a
+    /// second or more, and the pool has one thread per core, which every request's handler
+    /// (and the probes) share. A pass-through PNG is encoded in place.
+    func encoded(png: [UInt8], parameters: String? = nil) async throws(APIError) -> [UInt8] {
+        if format == .png && side == nil { return try encode(png: png, parameters: parameters) }
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<[UInt8], APIError>, Never>) in
+            DispatchQueue.global(qos: .userInitiated).async {
+                continuation.resume(returning: Result { () throws(APIError) in try encode(png: png, parameters: parameters) })
+            }
+        }
+        return try result.get()
+    }
+
     /// Reads `output_format`, `output_compression` and `size` from a query string (the job
     /// image and stream routes, and the links `query` builds), ignoring other names. Numbers
     /// are checked as in JSON bodies; `size` needs the model's side.
