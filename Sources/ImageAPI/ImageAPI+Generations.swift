@@ -99,7 +99,7 @@ extension ImageAPI {
         /// The delivered size, as `size` reports it.
         var size: String { output.size(modelSide: modelSide) }
 
-        /// `X-Image-Size` and `X-Model-Image-Size` when the images are resampled.
+        /// `X-Image-Size` and `X-Model-Image-Size` (different when the images are resampled).
         var headers: [(String, String)] { JobResponder.sizeHeaders(output, modelSide: modelSide) }
     }
 

@@ -32,10 +32,10 @@ struct JobResponder: Sendable {
         return try await output.encoded(png: result.png, parameters: parameters)
     }
 
-    /// Headers of an image answered at another size than the model's: the delivered size and
-    /// the model's (`X-Image-Size`, `X-Model-Image-Size`); none at the model's own size.
+    /// The delivered size and the model's (`X-Image-Size`, `X-Model-Image-Size`): they differ
+    /// when the image was resampled to the size the request asked for.
     static func sizeHeaders(_ output: OutputImageFormat, modelSide: Int) -> [(String, String)] {
-        guard output.side != nil else { return [] }
+        guard modelSide > 0 else { return [] }
         return [("X-Image-Size", output.size(modelSide: modelSide)), ("X-Model-Image-Size", "\(modelSide)x\(modelSide)")]
     }
 

@@ -75,7 +75,8 @@ final class OpenAIContractLiveTests: XCTestCase {
             XCTAssertEqual(try side(bytes), [64, 64])
         }
         let native = try WireClient.request(port: live.port, "POST", "/v1/images/generations", body: #"{"prompt": "blue square", "size": "8x8"}"#)
-        XCTAssertNil(native.header("X-Image-Size"), "the model's own size is not resampled")
+        XCTAssertEqual(native.header("X-Image-Size"), "8x8", "the model's own size is not resampled")
+        XCTAssertEqual(native.header("X-Model-Image-Size"), "8x8")
         XCTAssertEqual(try native.json()["size"] as? String, "8x8")
     }
 
