@@ -60,21 +60,6 @@ def text_chunk(data, keyword):
     return None
 
 
-def dominant_colour(path, region=None):
-    """'red', 'green' or 'blue': the hue most of the clearly coloured pixels lean to, or None
-    when fewer than 40 pixels are coloured. `region` is (x0, y0, x1, y1) in pixels."""
-    width, height, channels, rows = decode_png(path)
-    x0, y0, x1, y1 = region or (0, 0, width, height)
-    counts = {"red": 0, "green": 0, "blue": 0}
-    for row in rows[y0:y1]:
-        for x in range(x0 * channels, x1 * channels, channels):
-            r, g, b = row[x], row[x + 1], row[x + 2]
-            if max(r, g, b) - min(r, g, b) > 60:
-                counts[max((("red", r), ("green", g), ("blue", b)), key=lambda pair: pair[1])[0]] += 1
-    best = max(counts, key=counts.get)
-    return best if counts[best] >= 40 else None
-
-
 def image_format_and_size(data):
     """('png' | 'jpeg' | 'webp', width, height) read from the file's header."""
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -100,3 +85,19 @@ def image_format_and_size(data):
         if kind == b"VP8X":
             return "webp", int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
     raise AssertionError(f"not a PNG, JPEG or WebP: {data[:16]!r}")
+
+
+def dominant_colour(path, region=None):
+    """'red', 'green' or 'blue': the hue most of the clearly coloured pixels lean to, or None
+    when fewer than 40 pixels are coloured. `region` is (x0, y0, x1, y1) in pixels."""
+    width, height, channels, rows = decode_png(path)
+    x0, y0, x1, y1 = region or (0, 0, width, height)
+    counts = {"red": 0, "green": 0, "blue": 0}
+    for row in rows[y0:y1]:
+        for x in range(x0 * channels, x1 * channels, channels):
+            r, g, b = row[x], row[x + 1], row[x + 2]
+            if max(r, g, b) - min(r, g, b) > 60:
+                counts[max((("red", r), ("green", g), ("blue", b)), key=lambda pair: pair[1])[0]] += 1
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= 40 else None
+
