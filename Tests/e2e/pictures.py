@@ -100,4 +100,3 @@ def dominant_colour(path, region=None):
                 counts[max((("red", r), ("green", g), ("blue", b)), key=lambda pair: pair[1])[0]] += 1
     best = max(counts, key=counts.get)
     return best if counts[best] >= 40 else None
-
