@@ -131,7 +131,7 @@ let package = Package(
             name: "ImageAPITests",
             dependencies: [
                 "ImageAPI", "Scheduler", "ModelBundle", "HTTPServer", "Tensors", "ENAT", "LockedValue", "VQGAN", "CLIPText", "ServerLog",
-                "TestSupport",
+                "Imaging", "TestSupport",
             ],
             swiftSettings: strict),
         .testTarget(

@@ -7,9 +7,6 @@ import Scheduler
 /// `POST /v1/images/generations`, as OpenAI's Images API answers it, so the official SDK works
 /// with `base_url="http://host:port/v1"`.
 extension ImageAPI {
-    /// OpenAI's quality values; we always run the model's full sampler and echo the request's choice.
-    static let qualities: Set<String> = ["auto", "low", "medium", "high", "xhigh", "max", "standard", "hd"]
-
     func generateImages(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let body = try JSON.decodeRequest(ImageGenerationBody.self, from: request)
         return try await respondWithImages(body, events: "image_generation", request: request, context: context, owner: owner)
@@ -17,7 +14,8 @@ extension ImageAPI {
 
     /// Validates the OpenAI parameters, submits `n` jobs and answers with their images (JSON or
     /// a stream of `<events>.partial_image` / `<events>.completed`). `edit` makes the source
-    /// image of an edit for the resolved model.
+    /// image of an edit for the resolved model. Every parameter either acts as OpenAI's does or
+    /// is a 400 naming it (README: "OpenAI parameters").
     func respondWithImages(
         _ body: ImageGenerationBody, events: String, request: HTTPRequest, context: RequestContext, owner: String?,
         edit: ((LoadedModel) throws(APIError) -> ImageEdit)? = nil
@@ -33,35 +31,32 @@ extension ImageAPI {
         guard ["b64_json", "url"].contains(responseFormat) else {
             throw APIError.invalid("response_format", "'response_format' must be 'b64_json' or 'url'; got '\(responseFormat)'.")
         }
-        guard (body.outputFormat ?? "png") == "png" else {
-            throw APIError.invalid("output_format", "Only 'png' output is supported; got '\(body.outputFormat ?? "")'.")
-        }
+        var output = try OutputImageFormat(format: body.outputFormat, compression: body.outputCompression)
         guard ["auto", "opaque"].contains(body.background ?? "auto") else {
-            throw APIError.invalid("background", "Only opaque backgrounds are supported ('auto' or 'opaque'); got '\(body.background ?? "")'.")
+            throw APIError.invalid(
+                "background",
+                "The model makes opaque images (no alpha channel): 'background' must be 'auto' or 'opaque'; got '\(body.background ?? "")'.")
         }
-        if let quality = body.quality, !Self.qualities.contains(quality) {
-            throw APIError.invalid("quality", "'quality' must be one of \(Self.qualities.sorted().joined(separator: ", ")); got '\(quality)'.")
-        }
+        let quality = try ImageQuality(parsing: body.quality)
         let partialImages = body.partialImages ?? 0
         guard (0...3).contains(partialImages) else {
             throw APIError.invalid("partial_images", "'partial_images' must be between 0 and 3; got \(partialImages).")
         }
-        if let compression = body.outputCompression, !(0...100).contains(compression) {
-            throw APIError.invalid("output_compression", "'output_compression' must be between 0 and 100; got \(compression).")
-        }
+        // No moderation runs here (the models draw shapes, classes or captions of a closed
+        // vocabulary); OpenAI's values are accepted so that clients sending them work.
         if let moderation = body.moderation, !["auto", "low"].contains(moderation) {
             throw APIError.invalid("moderation", "'moderation' must be 'auto' or 'low'; got '\(moderation)'.")
         }
         if let style = body.style, !["vivid", "natural"].contains(style) {
             throw APIError.invalid("style", "'style' must be 'vivid' or 'natural'; got '\(style)'.")
         }
-        let resolved = try GenerationParameters(body).resolve(models: scheduler.models, configuration: configuration)
-        let side = resolved.model.imageSize
-        let size = "\(side)x\(side)"
-        if let requested = body.size, requested != "auto", requested != size {
-            throw APIError.invalid(
-                "size", "Model '\(resolved.model.id)' makes \(size) images; 'size' must be '\(size)' or 'auto', got '\(requested)'.")
+        var resolved = try GenerationParameters(body).resolve(models: scheduler.models, configuration: configuration)
+        if body.sampling.steps == nil {
+            let maxSteps = SamplerLimits.engine.narrowed(maxSteps: configuration.maxSteps).steps.upperBound
+            resolved.settings.steps = quality.steps(default: resolved.settings.steps, maxSteps: maxSteps)
         }
+        let side = resolved.model.imageSize
+        output.side = try OutputImageFormat.side(body.size, modelSide: side, model: resolved.model.id)
         let imageEdit = try edit?(resolved.model)
         let stream = body.stream ?? false
         let preview = stream ? (resolved.preview ?? (partialImages > 0 ? .full : .none)) : .none
@@ -73,9 +68,12 @@ extension ImageAPI {
         let jobs = try submitAll(requests)
         for job in jobs { logJob(job) }
         let watches = jobs.map { watchers.watch($0, owning: true) }
+        let tokenCount = resolved.model.configuration.transformer.tokenCount
         let shape = ImageShape(
-            events: events, model: resolved.model.id, size: size, quality: Self.reportedQuality(body.quality),
-            usage: ImageUsage(inputTokens: resolved.promptTokens, outputTokens: resolved.model.configuration.transformer.tokenCount))
+            events: events, model: resolved.model.id, modelSide: side, output: output, quality: quality.reported.rawValue,
+            usage: ImageUsage(
+                textTokens: resolved.promptTokens, imageTokens: imageEdit == nil ? 0 : tokenCount, outputTokens: tokenCount),
+            safetyIdentifier: [body.safetyIdentifier, body.user].compactMap { $0 }.first { !$0.isEmpty })
         if stream {
             return streamImages(jobs, watches: watches, shape: shape, context: context)
         }
@@ -88,26 +86,32 @@ extension ImageAPI {
         /// The stream's event family: `image_generation` or `image_edit`.
         var events: String
         var model: String
-        var size: String
+        /// The side of the model's square images.
+        var modelSide: Int
+        /// Format, compression and delivered size.
+        var output: OutputImageFormat
         var quality: String
         /// Usage of one image.
         var usage: ImageUsage
+        /// OpenAI's effective safety identifier: `safety_identifier`, else `user` (echoed, not used).
+        var safetyIdentifier: String?
+
+        /// The delivered size, as `size` reports it.
+        var size: String { output.size(modelSide: modelSide) }
+
+        /// `X-Image-Size` and `X-Model-Image-Size` (different when the images are resampled).
+        var headers: [(String, String)] { JobResponder.sizeHeaders(output, modelSide: modelSide) }
     }
 
     /// The 0-based steps whose preview becomes a partial image: evenly spread, never the last
-    /// step (its image is the completed one).
+    /// step (its image is the completed one). With fewer steps than `count + 1` some coincide,
+    /// so the completed event follows fewer partial images (OpenAI's API says it may, too).
     static func partialImageSteps(count: Int, steps: Int) -> Set<Int> {
         guard count > 0, steps > 1 else { return [] }
         return Set(
             (1...count).map { index in
                 min(steps - 2, max(0, Int((Double(index * steps) / Double(count + 1)).rounded()) - 1))
             })
-    }
-
-    /// The quality reported back: the request's, where the SDK's response model knows it.
-    static func reportedQuality(_ requested: String?) -> String {
-        guard let requested, ["low", "medium", "high", "xhigh", "max"].contains(requested) else { return "high" }
-        return requested
     }
 
     private func waitForImages(
@@ -138,23 +142,32 @@ extension ImageAPI {
         let images = results.compactMap { $0 }
         guard images.count == jobs.count else { return APIError.shuttingDown().response }
         let models = scheduler.models
-        let data = zip(jobs, images).map { job, result in
-            base.map { ImagesResponseBody.Image(url: "\($0)/v1/jobs/\(job.id)/image", seed: result.seed) }
-                ?? ImagesResponseBody.Image(
-                    b64Json: Data(JobResponder.finalPNG(result, request: job.request, models: models)).base64EncodedString(),
-                    seed: result.seed)
+        var data: [ImagesResponseBody.Image] = []
+        for (job, result) in zip(jobs, images) {
+            if let base {
+                // The job's image route serves the same format and size (`OutputImageFormat.query`).
+                data.append(ImagesResponseBody.Image(url: "\(base)/v1/jobs/\(job.id)/image\(shape.output.query)", seed: result.seed))
+                continue
+            }
+            do {
+                let image = try await JobResponder.finalImage(result, request: job.request, models: models, output: shape.output)
+                data.append(ImagesResponseBody.Image(b64Json: Data(image).base64EncodedString(), seed: result.seed))
+            } catch {
+                return error.response
+            }
         }
-        let usage = ImageUsage(inputTokens: shape.usage.inputTokens, outputTokens: shape.usage.outputTokens * jobs.count)
         let body = ImagesResponseBody(
-            created: Int(Date().timeIntervalSince1970), data: data, model: shape.model, quality: shape.quality, size: shape.size, usage: usage)
-        return Self.json(body, headers: jobs.count == 1 ? [("X-Job-Id", jobs[0].id)] : [])
+            created: Int(Date().timeIntervalSince1970), data: data, model: shape.model, outputFormat: shape.output.name,
+            quality: shape.quality, safetyIdentifier: shape.safetyIdentifier, size: shape.size, usage: shape.usage.times(jobs.count))
+        return Self.json(body, headers: (jobs.count == 1 ? [("X-Job-Id", jobs[0].id)] : []) + shape.headers)
     }
 
     private func streamImages(_ jobs: [GenerationJob], watches: [JobWatchers.Watch], shape: ImageShape, context: RequestContext) -> HTTPResponse {
-        let headers = HTTPHeaders([
-            ("Content-Type", ServerSentEvents.contentType), ("Cache-Control", "no-cache, no-store, no-transform"),
-            ("X-Accel-Buffering", "no"),
-        ])
+        let headers = HTTPHeaders(
+            [
+                ("Content-Type", ServerSentEvents.contentType), ("Cache-Control", "no-cache, no-store, no-transform"),
+                ("X-Accel-Buffering", "no"),
+            ] + shape.headers)
         let pingInterval = configuration.pingInterval
         let metrics = self.metrics
         let models = scheduler.models
@@ -184,18 +197,27 @@ extension ImageAPI {
                         case .ping:
                             try await writer.write(ServerSentEvents.comment("ping"))
                         case .event(let index, .step(let progress)):
-                            guard let png = progress.previewPNG else { continue }
+                            // A frame that cannot be encoded is skipped, as a dropped one is.
+                            guard let png = progress.previewPNG, let frame = try? await shape.output.encoded(png: png) else { continue }
                             let event = PartialImageEvent(
-                                type: shape.events + ".partial_image", b64Json: Data(png).base64EncodedString(), createdAt: now,
-                                partialImageIndex: partialIndex[index],
+                                type: shape.events + ".partial_image", b64Json: Data(frame).base64EncodedString(), createdAt: now,
+                                outputFormat: shape.output.name, partialImageIndex: partialIndex[index],
                                 quality: shape.quality, size: shape.size, imageIndex: index, seed: jobs[index].request.seed)
                             partialIndex[index] += 1
                             try await send(event.type, JSON.encodeString(event))
                         case .event(let index, .completed(let result)):
-                            let png = JobResponder.finalPNG(result, request: jobs[index].request, models: models)
+                            let image: [UInt8]
+                            do throws(APIError) {
+                                image = try await JobResponder.finalImage(
+                                    result, request: jobs[index].request, models: models, output: shape.output)
+                            } catch {
+                                await fail(error)
+                                return
+                            }
                             let event = CompletedImageEvent(
-                                type: shape.events + ".completed", b64Json: Data(png).base64EncodedString(), createdAt: now, quality: shape.quality,
-                                size: shape.size, usage: shape.usage, imageIndex: index, seed: result.seed, model: shape.model)
+                                type: shape.events + ".completed", b64Json: Data(image).base64EncodedString(), createdAt: now,
+                                outputFormat: shape.output.name, quality: shape.quality, size: shape.size, usage: shape.usage,
+                                imageIndex: index, seed: result.seed, model: shape.model)
                             watches[index].end(disconnected: false)
                             try await send(event.type, JSON.encodeString(event))
                         case .event(_, .failed(let failure)):

@@ -14,7 +14,8 @@ extension ImageAPI {
                 item.name, "Unrecognized query parameter: \(item.name); send parameters in the JSON body.", code: "unknown_parameter")
         }
         let body = try JSON.decodeRequest(JobBody.self, from: request)
-        return try await startJob(try GenerationParameters(body), format: format, owner: owner, context: context)
+        let output = try OutputImageFormat(format: body.outputFormat, compression: body.outputCompression)
+        return try await startJob(try GenerationParameters(body), format: format, output: output, owner: owner, context: context)
     }
 
     /// `GET /v1/jobs/new?model=..&class=..&seed=..`: the same as `POST /v1/jobs`, for `<img src>`;
@@ -22,12 +23,13 @@ extension ImageAPI {
     func createJobFromQuery(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
         let format = try StreamFormat.negotiate(request, fallback: .png)
         let body = try JobBody(query: request.queryItems.map { ($0.name, $0.value) })
-        return try await startJob(try GenerationParameters(body), format: format, owner: owner, context: context)
+        let output = try OutputImageFormat(format: body.outputFormat, compression: body.outputCompression)
+        return try await startJob(try GenerationParameters(body), format: format, output: output, owner: owner, context: context)
     }
 
-    private func startJob(_ parameters: GenerationParameters, format: StreamFormat?, owner: String?, context: RequestContext) async throws(APIError)
-        -> HTTPResponse
-    {
+    private func startJob(
+        _ parameters: GenerationParameters, format: StreamFormat?, output: OutputImageFormat, owner: String?, context: RequestContext
+    ) async throws(APIError) -> HTTPResponse {
         let resolved = try parameters.resolve(models: scheduler.models, configuration: configuration)
         // Streams show every step decoded unless told otherwise; a PNG answer needs no frames; a job
         // answered as JSON keeps cheap mosaic frames for whoever re-attaches to its stream later.
@@ -43,11 +45,11 @@ extension ImageAPI {
         logJob(job)
         guard let format else {
             return Self.json(
-                JobStatusBody(job: job), status: .accepted, headers: [("Location", "/v1/jobs/\(job.id)"), ("X-Job-Id", job.id)])
+                JobStatusBody(job: job, output: output), status: .accepted, headers: [("Location", "/v1/jobs/\(job.id)"), ("X-Job-Id", job.id)])
         }
         let watch = watchers.watch(job, owning: true)
-        if format == .png { return await responder.image(job, watch: watch, context: context) }
-        return responder.stream(job, format: format, watch: watch, context: context)
+        if format == .png { return await responder.image(job, output: output, watch: watch, context: context) }
+        return responder.stream(job, format: format, output: output, watch: watch, context: context)
     }
 
     /// The job `id` if `owner` may see it: with API keys, only the key that created a job sees
@@ -70,10 +72,18 @@ extension ImageAPI {
         return Self.json(JobStatusBody(job: job))
     }
 
-    /// `GET /v1/jobs/{id}/image`: waits for the image.
-    func jobImage(_ id: String, owner: String?, context: RequestContext) async throws(APIError) -> HTTPResponse {
+    /// `GET /v1/jobs/{id}/image`: waits for the image (PNG at the model's size unless
+    /// `?output_format=`, `output_compression=` or `size=` ask otherwise).
+    func jobImage(_ id: String, owner: String?, request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
         let job = try job(id, owner: owner)
-        return await responder.image(job, watch: watchers.watch(job, owning: false), context: context)
+        let output = try outputFormat(of: job, query: request)
+        return await responder.image(job, output: output, watch: watchers.watch(job, owning: false), context: context)
+    }
+
+    /// The output a job route's query asks for (`OutputImageFormat(query:)`).
+    private func outputFormat(of job: GenerationJob, query request: HTTPRequest) throws(APIError) -> OutputImageFormat {
+        let side = loadedModel(job.request.model)?.imageSize ?? 0
+        return try OutputImageFormat(query: request.queryItems.map { ($0.name, $0.value) }, modelSide: side, model: job.request.model)
     }
 
     /// `GET /v1/jobs/{id}/stream`: re-attaches (past events are replayed); SSE unless asked otherwise.
@@ -81,8 +91,9 @@ extension ImageAPI {
     func jobStream(_ id: String, owner: String?, request: HTTPRequest, context: RequestContext) async throws(APIError) -> HTTPResponse {
         let job = try job(id, owner: owner)
         let format = try StreamFormat.negotiate(request, fallback: .sse) ?? .sse
+        let output = try outputFormat(of: job, query: request)
         let watch = watchers.watch(job, owning: false)
-        if format == .png { return await responder.image(job, watch: watch, context: context) }
-        return responder.stream(job, format: format, watch: watch, context: context)
+        if format == .png { return await responder.image(job, output: output, watch: watch, context: context) }
+        return responder.stream(job, format: format, output: output, watch: watch, context: context)
     }
 }

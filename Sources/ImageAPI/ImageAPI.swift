@@ -206,7 +206,7 @@ public final class ImageAPI: Sendable {
                 return (
                     "/v1/jobs/{id}/image",
                     await only([.get], head: false) { () throws(APIError) in
-                        try await jobImage(id, owner: owner, context: context)
+                        try await jobImage(id, owner: owner, request: request, context: context)
                     }
                 )
             }

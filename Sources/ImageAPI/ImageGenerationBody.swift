@@ -11,7 +11,7 @@ struct ImageGenerationBody: StrictRequestBody, Sendable {
     var background: String?
     var stream: Bool?
     var partialImages: Int?
-    /// Accepted for compatibility, no effect on a PNG.
+    /// The JPEG/WebP quality; accepted and without effect for PNG, as OpenAI documents it.
     var outputCompression: Int?
     var moderation: String?
     var style: String?
@@ -63,10 +63,15 @@ struct JobBody: StrictRequestBody, Sendable {
     var sampling = SamplingFields()
     /// 0-based steps that get a preview frame (all when absent).
     var previewSteps: [Int]?
+    /// The image's file format and its JPEG/WebP quality (`OutputImageFormat`), for frames too.
+    var outputFormat: String?
+    var outputCompression: Int?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case model, prompt, `class`, caption
         case previewSteps = "preview_steps"
+        case outputFormat = "output_format"
+        case outputCompression = "output_compression"
     }
 
     static let allowedKeys = Set(CodingKeys.allCases.map(\.rawValue)).union(SamplingFields.keys)
@@ -80,6 +85,8 @@ struct JobBody: StrictRequestBody, Sendable {
         caption = try fields.string("caption")
         sampling = try SamplingFields(fields: fields)
         previewSteps = try fields.ints("preview_steps")
+        outputFormat = try fields.string("output_format")
+        outputCompression = try fields.int("output_compression")
     }
 
     /// Reads the same parameters from a query string (`GET /v1/jobs/new?model=..&class=..`), with
@@ -101,6 +108,8 @@ struct JobBody: StrictRequestBody, Sendable {
             case .class: `class` = value
             case .caption: caption = value
             case .previewSteps: previewSteps = try QueryValue.integers(value, item.name)
+            case .outputFormat: outputFormat = value
+            case .outputCompression: outputCompression = try QueryValue.integer(value, item.name)
             case nil: try sampling.set(samplingKey!, query: value)
             }
         }

@@ -8,20 +8,23 @@ struct JobStreamEncoder: Sendable {
     let jobID: String
     /// The model the job runs on (told in the completed event).
     let model: String
-    /// The final image as answered: the PNG with its `parameters` text chunk.
-    let finalPNG: @Sendable (GenerationResult) -> [UInt8]
+    /// The format of frames and the final image (multipart parts, the base64 `image` fields).
+    let output: OutputImageFormat
+    /// The final image as answered: the PNG with its `parameters` text chunk, or `output`'s encoding.
+    let finalImage: @Sendable (GenerationResult) throws(APIError) -> [UInt8]
     private var step = 0
     private var steps = 0
 
     init(
-        format: StreamFormat, jobID: String, steps: Int, model: String = "",
-        finalPNG: @escaping @Sendable (GenerationResult) -> [UInt8] = { $0.png }
+        format: StreamFormat, jobID: String, steps: Int, model: String = "", output: OutputImageFormat = .png,
+        finalImage: @escaping @Sendable (GenerationResult) throws(APIError) -> [UInt8] = { $0.png }
     ) {
         self.format = format
         self.jobID = jobID
         self.steps = steps
         self.model = model
-        self.finalPNG = finalPNG
+        self.output = output
+        self.finalImage = finalImage
     }
 
     /// What opens the body: multipart's first delimiter; for SSE a comment, so a client sees
@@ -47,21 +50,28 @@ struct JobStreamEncoder: Sendable {
         case .step(let progress):
             step = progress.step
             steps = progress.steps
+            // A frame that cannot be encoded is skipped like a dropped one; the final image says why.
+            let frame = progress.previewPNG.flatMap { try? output.encode(png: $0) }
             if format == .multipart {
-                guard let png = progress.previewPNG else { return [] }
-                return MultipartFraming.part(contentType: "image/png", body: png, last: false)
+                guard let frame else { return [] }
+                return MultipartFraming.part(contentType: output.contentType, body: frame, last: false)
             }
             return self.progress(
                 ProgressBody(
                     jobID: jobID, state: "running", step: progress.step, steps: progress.steps, queuePosition: nil,
                     revealed: progress.revealed, tokenCount: progress.tokenCount,
-                    image: progress.previewPNG.map { Data($0).base64EncodedString() }))
+                    image: frame.map { Data($0).base64EncodedString() }))
         case .completed(let result):
-            let png = finalPNG(result)
-            if format == .multipart { return MultipartFraming.part(contentType: "image/png", body: png, last: true) }
+            let image: [UInt8]
+            do {
+                image = try finalImage(result)
+            } catch {
+                return self.error(error)
+            }
+            if format == .multipart { return MultipartFraming.part(contentType: output.contentType, body: image, last: true) }
             let body = CompletedBody(
                 jobID: jobID, model: model, seed: result.seed, steps: steps, queueSeconds: result.queueSeconds,
-                runSeconds: result.runSeconds, image: Data(png).base64EncodedString())
+                runSeconds: result.runSeconds, image: Data(image).base64EncodedString())
             return frame("completed", JSON.encodeString(body))
         case .failed(let failure):
             return error(.generation(failure))

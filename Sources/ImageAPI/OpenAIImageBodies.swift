@@ -19,20 +19,28 @@ struct ImagesResponseBody: Encodable, Sendable {
     var data: [Image]
     /// Extension: the model that made the images (chosen by the server when the request named none).
     var model: String
+    /// Always opaque: the model makes no alpha (`background: transparent` is a 400).
     var background = "opaque"
+    /// `png`, `jpeg` or `webp`, as asked.
     var outputFormat = "png"
+    /// The tier of `quality` that ran (`auto` and `standard` run `medium`, `hd` runs `high`).
     var quality: String
+    /// OpenAI's effective safety identifier (`safety_identifier`, else `user`), echoed; absent without one.
+    var safetyIdentifier: String?
+    /// The delivered size (resampled from the model's when the request asked for another square).
     var size: String
     var usage: ImageUsage
 
     enum CodingKeys: String, CodingKey {
         case created, data, model, background, quality, size, usage
         case outputFormat = "output_format"
+        case safetyIdentifier = "safety_identifier"
     }
 }
 
-/// Token usage: input tokens are the condition (one class label, or CLIP's 77-token context),
-/// output tokens the image tokens generated (latent side squared per image).
+/// Token usage: input tokens are the condition (one class label, or CLIP's 77-token context)
+/// plus, for an edit, the source image's tokens; output tokens the image tokens generated
+/// (latent side squared per image, whatever the delivered size).
 struct ImageUsage: Encodable, Sendable {
     struct InputDetails: Encodable, Sendable {
         var imageTokens = 0
@@ -61,11 +69,23 @@ struct ImageUsage: Encodable, Sendable {
     var totalTokens: Int
 
     init(inputTokens: Int, outputTokens: Int) {
-        self.inputTokens = inputTokens
-        inputTokensDetails = InputDetails(textTokens: inputTokens)
+        self.init(textTokens: inputTokens, imageTokens: 0, outputTokens: outputTokens)
+    }
+
+    /// `textTokens` of the condition, `imageTokens` of an edit's source image.
+    init(textTokens: Int, imageTokens: Int, outputTokens: Int) {
+        inputTokens = textTokens + imageTokens
+        inputTokensDetails = InputDetails(imageTokens: imageTokens, textTokens: textTokens)
         self.outputTokens = outputTokens
         outputTokensDetails = OutputDetails(imageTokens: outputTokens)
         totalTokens = inputTokens + outputTokens
+    }
+
+    /// The usage of a request for `count` images: the input is read once, every image is output.
+    func times(_ count: Int) -> ImageUsage {
+        ImageUsage(
+            textTokens: inputTokensDetails.textTokens, imageTokens: inputTokensDetails.imageTokens,
+            outputTokens: outputTokens * count)
     }
 
     enum CodingKeys: String, CodingKey {

@@ -25,7 +25,8 @@ struct JobStatusBody: Encodable, Sendable {
         case queuePosition = "queue_position"
     }
 
-    init(job: GenerationJob) {
+    /// `output` is the format the job was asked for: its links ask for it too.
+    init(job: GenerationJob, output: OutputImageFormat = .png) {
         let status = job.status
         id = job.id
         model = status.model
@@ -36,7 +37,7 @@ struct JobStatusBody: Encodable, Sendable {
         created = Int(status.createdAt.timeIntervalSince1970)
         seed = job.request.seed
         error = status.failure.map { APIError.generation($0).body.error }
-        links = Links(image: "/v1/jobs/\(job.id)/image", stream: "/v1/jobs/\(job.id)/stream")
+        links = Links(image: "/v1/jobs/\(job.id)/image\(output.query)", stream: "/v1/jobs/\(job.id)/stream\(output.query)")
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -65,7 +66,8 @@ struct ProgressBody: Encodable, Sendable {
     var queuePosition: Int?
     var revealed: Int?
     var tokenCount: Int?
-    /// Base64 PNG of this step's preview, when the request asked for previews.
+    /// This step's preview (base64, in the job's `output_format`, PNG by default), when the
+    /// request asked for previews.
     var image: String?
 
     enum CodingKeys: String, CodingKey {

@@ -73,7 +73,7 @@ final class ImageAPILiveTests: XCTestCase {
         XCTAssertEqual(error["type"] as? String, "invalid_request_error")
         XCTAssertNotNil(error["message"] as? String)
         XCTAssertTrue(error.keys.contains("code"))
-        let size = try WireClient.request(port: live.port, "POST", "/v1/images/generations", body: #"{"prompt": "blue square", "size": "1024x1024"}"#)
+        let size = try WireClient.request(port: live.port, "POST", "/v1/images/generations", body: #"{"prompt": "blue square", "size": "1024x768"}"#)
         XCTAssertEqual(try size.error()["param"] as? String, "size")
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Scheduler
 import XCTest
 
@@ -63,6 +64,19 @@ final class JobStreamEncoderTests: XCTestCase {
         XCTAssertTrue(failure.hasPrefix("Content-Type: application/json\r\n"), failure)
         XCTAssertTrue(failure.contains("job_cancelled"))
         XCTAssertTrue(failure.hasSuffix("--enatframe--\r\n"))
+    }
+
+    func testFramesAndTheFinalImageTakeTheOutputFormat() throws {
+        let output = OutputImageFormat(format: .jpeg, compression: 70)
+        var encoder = JobStreamEncoder(format: .multipart, jobID: "job_4", steps: 2, output: output, finalImage: { _ in [0xFF, 0xD8, 0xFF] })
+        XCTAssertEqual(encoder.encode(.completed(result)), MultipartFraming.part(contentType: "image/jpeg", body: [0xFF, 0xD8, 0xFF], last: true))
+        // A frame that cannot be encoded (not a PNG here) is skipped, never sent mislabelled.
+        XCTAssertEqual(encoder.encode(.step(StepProgress(step: 1, steps: 2, revealed: 1, tokenCount: 4, previewPNG: png))), [])
+        var failing = JobStreamEncoder(
+            format: .sse, jobID: "job_5", steps: 2, output: output, finalImage: { _ throws(APIError) in throw APIError.internalError("no codec") })
+        let event = String(decoding: failing.encode(.completed(result)), as: UTF8.self)
+        XCTAssertTrue(event.hasPrefix("event: error\n"), event)
+        XCTAssertTrue(event.contains("no codec"), event)
     }
 
     private func sseData(_ event: String) throws -> [String: Any] {

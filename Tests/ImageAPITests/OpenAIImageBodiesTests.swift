@@ -57,9 +57,27 @@ final class OpenAIImageBodiesTests: XCTestCase {
         XCTAssertNil(image["url"], "absent fields are left out, not null")
     }
 
-    func testQualityReported() {
-        XCTAssertEqual(ImageAPI.reportedQuality(nil), "high")
-        XCTAssertEqual(ImageAPI.reportedQuality("auto"), "high")
-        XCTAssertEqual(ImageAPI.reportedQuality("low"), "low")
+    func testUsageCountsAnEditsImageTokensAndEveryImage() throws {
+        let edit = ImageUsage(textTokens: 77, imageTokens: 64, outputTokens: 64).times(3)
+        let usage = try object(edit)
+        XCTAssertEqual(usage["input_tokens"] as? Int, 141, "the condition and the source image, read once")
+        XCTAssertEqual(usage["output_tokens"] as? Int, 192, "every image's tokens")
+        XCTAssertEqual(usage["total_tokens"] as? Int, 333)
+        let details = try XCTUnwrap(usage["input_tokens_details"] as? [String: Any])
+        XCTAssertEqual(details["image_tokens"] as? Int, 64)
+        XCTAssertEqual(details["text_tokens"] as? Int, 77)
+    }
+
+    func testResponseEchoesFormatAndSafetyIdentifier() throws {
+        let body = try object(
+            ImagesResponseBody(
+                created: 5, data: [], model: "demo", outputFormat: "webp", quality: "low", safetyIdentifier: "user-1", size: "1024x1024",
+                usage: usage))
+        XCTAssertEqual(body["output_format"] as? String, "webp")
+        XCTAssertEqual(body["safety_identifier"] as? String, "user-1")
+        XCTAssertEqual(body["quality"] as? String, "low")
+        XCTAssertEqual(body["size"] as? String, "1024x1024")
+        let plain = try object(ImagesResponseBody(created: 5, data: [], model: "demo", quality: "medium", size: "8x8", usage: usage))
+        XCTAssertNil(plain["safety_identifier"], "absent without an identifier")
     }
 }

@@ -60,6 +60,33 @@ def text_chunk(data, keyword):
     return None
 
 
+def image_format_and_size(data):
+    """('png' | 'jpeg' | 'webp', width, height) read from the file's header."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        width, height = struct.unpack(">II", data[16:24])
+        return "png", width, height
+    if data.startswith(b"\xff\xd8\xff"):
+        offset = 2
+        while offset < len(data):
+            marker, length = data[offset + 1], struct.unpack(">H", data[offset + 2:offset + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height, width = struct.unpack(">HH", data[offset + 5:offset + 9])
+                return "jpeg", width, height
+            offset += 2 + length
+        raise AssertionError("JPEG without a frame header")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        kind = data[12:16]
+        if kind == b"VP8 ":
+            width, height = struct.unpack("<HH", data[26:30])
+            return "webp", width & 0x3FFF, height & 0x3FFF
+        if kind == b"VP8L":
+            bits = int.from_bytes(data[21:25], "little")
+            return "webp", (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+        if kind == b"VP8X":
+            return "webp", int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    raise AssertionError(f"not a PNG, JPEG or WebP: {data[:16]!r}")
+
+
 def dominant_colour(path, region=None):
     """'red', 'green' or 'blue': the hue most of the clearly coloured pixels lean to, or None
     when fewer than 40 pixels are coloured. `region` is (x0, y0, x1, y1) in pixels."""

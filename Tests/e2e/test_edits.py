@@ -3,11 +3,13 @@ variations by `strength`, and the 400s for unusable uploads. The demo class mode
 VQGAN encoder; the random test model has none."""
 import base64
 import struct
+import urllib.request
 import zlib
 
 import openai
 import pytest
 from openai import OpenAI
+from pictures import image_format_and_size
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -98,3 +100,57 @@ def test_a_model_without_encoder_cannot_edit(server):
     with pytest.raises(openai.BadRequestError) as error:
         client.images.edit(model="test-tiny", image=("i.png", quadrant_mask(256), "image/png"), prompt="goldfish")
     assert error.value.body["param"] == "model"
+
+
+def test_edit_takes_openais_output_parameters(demo):
+    client, source = demo
+    raw = client.images.with_raw_response.edit(
+        model="demo-shapes", image=("source.png", source, "image/png"), mask=("mask.png", quadrant_mask(), "image/png"),
+        prompt="blue square", size="256x256", quality="low", output_format="jpeg", output_compression=75, background="opaque",
+        user="user-3", n=2, extra_body={"seed": 5, "moderation": "low"})
+    result = raw.parse()
+    assert raw.headers["x-image-size"] == "256x256" and raw.headers["x-model-image-size"] == "64x64"
+    assert result.size == "256x256" and result.output_format == "jpeg" and result.quality == "low"
+    assert result.background == "opaque" and result.safety_identifier == "user-3"
+    assert len(result.data) == 2
+    for image in result.data:
+        assert image_format_and_size(base64.b64decode(image.b64_json)) == ("jpeg", 256, 256)
+    usage = result.usage
+    assert usage.input_tokens_details.image_tokens == 64, "the source image's 8 x 8 tokens are input"
+    assert usage.input_tokens == usage.input_tokens_details.text_tokens + 64
+    assert usage.output_tokens == 2 * 64
+
+
+def test_streamed_edit_in_the_asked_format_and_size(demo):
+    client, source = demo
+    events = list(client.images.edit(
+        model="demo-shapes", image=("source.png", source, "image/png"), mask=("mask.png", quadrant_mask(), "image/png"),
+        prompt="green cross", stream=True, partial_images=1, size="128x128", output_format="webp", extra_body={"seed": 7}))
+    assert [event.type for event in events] == ["image_edit.partial_image", "image_edit.completed"]
+    for event in events:
+        assert event.output_format == "webp" and event.size == "128x128"
+        assert image_format_and_size(base64.b64decode(event.b64_json)) == ("webp", 128, 128)
+
+
+def test_edit_url_answer(demo):
+    client, source = demo
+    result = client.images.edit(
+        model="demo-shapes", image=("source.png", source, "image/png"), prompt="red circle", response_format="url",
+        output_format="jpeg", size="512x512", extra_body={"strength": 0.5, "seed": 2})
+    with urllib.request.urlopen(result.data[0].url, timeout=60) as response:
+        assert response.headers["Content-Type"] == "image/jpeg"
+        assert image_format_and_size(response.read()) == ("jpeg", 512, 512)
+
+
+@pytest.mark.parametrize("kwargs, param", [
+    ({"size": "1536x1024"}, "size"), ({"background": "transparent"}, "background"), ({"n": 11}, "n"),
+    ({"quality": "ultra"}, "quality"), ({"output_format": "gif"}, "output_format"), ({"output_compression": 101}, "output_compression"),
+    ({"extra_body": {"moderation": "none"}}, "moderation"),
+])
+def test_edit_parameters_outside_the_contract_are_400s(demo, kwargs, param):
+    client, source = demo
+    with pytest.raises(openai.BadRequestError) as error:
+        client.images.edit(
+            model="demo-shapes", image=("source.png", source, "image/png"), mask=("mask.png", quadrant_mask(), "image/png"),
+            prompt="blue square", **kwargs)
+    assert error.value.body["param"] == param, error.value.body

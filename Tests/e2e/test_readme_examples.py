@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from conftest import REPO
-from pictures import dominant_colour, text_chunk
+from pictures import dominant_colour, image_format_and_size, text_chunk
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -63,7 +63,7 @@ def test_every_client_example_is_found():
     shell = [block for block in readme_blocks("sh") if is_client_block(block)]
     keyed = [block for block in shell if "Authorization: Bearer" in block]
     assert len(shell) == 4 and len(keyed) == 1, shell
-    assert len(readme_blocks("python")) == 4
+    assert len(readme_blocks("python")) == 5
 
 
 def test_curl_examples(demo_server, workdir):
@@ -133,8 +133,15 @@ def test_python_edit_example(demo_server, workdir, monkeypatch):
     assert data.startswith(PNG) and "Seed: 1" in text_chunk(data, "parameters")
 
 
-def test_python_job_progress_example(demo_server, workdir, monkeypatch, capsys):
+def test_python_output_parameters_example(demo_server, workdir, monkeypatch, capsys):
     run_python(readme_blocks("python")[3], demo_server, workdir, monkeypatch)
+    assert capsys.readouterr().out == "1024x1024 jpeg high\n"
+    with open(os.path.join(workdir, "green-cross.jpg"), "rb") as file:
+        assert image_format_and_size(file.read()) == ("jpeg", 1024, 1024)
+
+
+def test_python_job_progress_example(demo_server, workdir, monkeypatch, capsys):
+    run_python(readme_blocks("python")[4], demo_server, workdir, monkeypatch)
     out = capsys.readouterr().out.splitlines()
     assert out[-1] == "done, seed 3"
     assert "running 8 / 8" in out
