@@ -7,26 +7,25 @@ import ModelBundle
 /// generated for the prompt, and `stream` shows them being revealed step by step.
 extension ImageAPI {
     func editImages(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
-        let limits = MultipartLimits(maxParts: 32, maxHeaderBytes: 8 * 1024, maxPartBytes: configuration.maxUploadBytes)
-        let form = try ImageEditForm(request, limits: limits)
+        let form = try ImageEditForm(request, limits: configuration.formLimits)
         let uploadLimits = configuration.uploadLimits
         return try await respondWithImages(form.body, events: "image_edit", request: request, context: context, owner: owner) {
-            (model) throws(APIError) in try Self.imageEdit(form, for: model, limits: uploadLimits)
+            (model) throws(APIError) in try Self.imageEdit(form.edit, for: model, limits: uploadLimits)
         }
     }
 
     /// The source image of an edit, at the model's resolution, and what to regenerate: the
     /// mask's transparent pixels, else the image's own, else `strength` of its tokens.
-    static func imageEdit(_ form: ImageEditForm, for model: LoadedModel, limits: ImageDecodingLimits) throws(APIError) -> ImageEdit {
+    static func imageEdit(_ inputs: EditInputs, for model: LoadedModel, limits: ImageDecodingLimits) throws(APIError) -> ImageEdit {
         guard model.canEdit else {
             throw APIError.invalid("model", "Model '\(model.id)' cannot edit images: its bundle has no VQGAN encoder.", code: "model_cannot_edit")
         }
         let side = model.imageSize
-        let image = try decode(form.image, limits: limits)
+        let image = try decode(inputs.image, limits: limits)
         let region: ImageEdit.Region
         var param = "mask"
-        if let upload = form.mask {
-            guard form.strength == nil else {
+        if let upload = inputs.mask {
+            guard inputs.strength == nil else {
                 throw APIError.invalid("strength", "'strength' makes a variation of an image without a mask; with a 'mask' the mask decides.")
             }
             let mask = try decode(upload, limits: limits)
@@ -38,7 +37,7 @@ extension ImageAPI {
                 throw APIError.invalid("mask", "The mask needs an alpha channel: its fully transparent pixels mark what to regenerate.")
             }
             region = .pixels(transparentPixels(of: mask, fittedTo: side))
-        } else if let strength = form.strength {
+        } else if let strength = inputs.strength {
             region = .strength(strength)
             param = "strength"
         } else if image.hasAlpha, case let pixels = transparentPixels(of: image, fittedTo: side), pixels.contains(true) {
@@ -60,7 +59,7 @@ extension ImageAPI {
         return edit
     }
 
-    private static func decode(_ upload: ImageEditForm.Upload, limits: ImageDecodingLimits) throws(APIError) -> DecodedImage {
+    private static func decode(_ upload: FormFields.Upload, limits: ImageDecodingLimits) throws(APIError) -> DecodedImage {
         do {
             return try ImageDecoder.decode(upload.bytes, limits: limits)
         } catch {
