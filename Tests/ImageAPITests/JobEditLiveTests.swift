@@ -19,6 +19,8 @@ final class JobEditLiveTests: XCTestCase {
 
     func testAnEditJobNeedsAModelWithAnEncoder() throws {
         let live = try startLiveServer()
+        let model = try WireClient.request(port: live.port, "GET", "/v1/models/tiny-class").json()
+        XCTAssertEqual(model["can_edit"] as? Bool, false, "the page offers inpainting only where it works")
         let image = Data([0x89, 0x50, 0x4E, 0x47]).base64EncodedString()
         let answer = try WireClient.request(port: live.port, "POST", "/v1/jobs", body: #"{"class": "blue square", "image": "\#(image)"}"#)
         XCTAssertEqual(answer.status, 400)
