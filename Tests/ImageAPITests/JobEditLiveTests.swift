@@ -8,9 +8,10 @@ import XCTest
 final class JobEditLiveTests: XCTestCase {
     func testAFormJobAnswersItsImage() throws {
         let live = try startLiveServer()
-        let form = [("class", "blue square"), ("seed", "4"), ("steps", "2")].map {
-            "--B\r\nContent-Disposition: form-data; name=\"\($0.0)\"\r\n\r\n\($0.1)\r\n"
-        }.joined() + "--B--\r\n"
+        let form =
+            [("class", "blue square"), ("seed", "4"), ("steps", "2")].map {
+                "--B\r\nContent-Disposition: form-data; name=\"\($0.0)\"\r\n\r\n\($0.1)\r\n"
+            }.joined() + "--B--\r\n"
         let answer = try WireClient.request(
             port: live.port, "POST", "/v1/jobs?stream=png", headers: [("Content-Type", "multipart/form-data; boundary=B")], body: form)
         XCTAssertEqual(answer.status, 200, answer.text)
