@@ -21,7 +21,7 @@ struct ImageEditForm: Sendable {
         }
         let form = try FormFields(request, limits: limits, files: EditInputs.formFiles, allowedKeys: Self.textKeys)
         let strength = try form.fields.double("strength")
-        guard !form.uploads.isEmpty, let edit = try EditInputs.from(uploads: form.uploads, strength: strength) else {
+        guard let edit = try EditInputs.from(uploads: form.uploads, strength: strength) else {
             throw EditInputs.missingImage
         }
         body = try ImageGenerationBody(fields: form.fields)
