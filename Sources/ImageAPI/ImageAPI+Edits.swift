@@ -7,30 +7,29 @@ import ModelBundle
 /// generated for the prompt, and `stream` shows them being revealed step by step.
 extension ImageAPI {
     func editImages(_ request: HTTPRequest, context: RequestContext, owner: String?) async throws(APIError) -> HTTPResponse {
-        let limits = MultipartLimits(maxParts: 32, maxHeaderBytes: 8 * 1024, maxPartBytes: configuration.maxUploadBytes)
-        let form = try ImageEditForm(request, limits: limits)
+        let form = try ImageEditForm(request, limits: configuration.formLimits)
         let uploadLimits = configuration.uploadLimits
         return try await respondWithImages(form.body, events: "image_edit", request: request, context: context, owner: owner) {
-            (model) throws(APIError) in try Self.imageEdit(form, for: model, limits: uploadLimits)
+            (model) throws(APIError) in try Self.imageEdit(form.edit, for: model, limits: uploadLimits)
         }
     }
 
     /// The source image of an edit, at the model's resolution, and what to regenerate: the
     /// mask's transparent pixels, else the image's own, else `strength` of its tokens.
-    static func imageEdit(_ form: ImageEditForm, for model: LoadedModel, limits: ImageDecodingLimits) throws(APIError) -> ImageEdit {
+    static func imageEdit(_ inputs: EditInputs, for model: LoadedModel, limits: ImageDecodingLimits) throws(APIError) -> ImageEdit {
         guard model.canEdit else {
             throw APIError.invalid("model", "Model '\(model.id)' cannot edit images: its bundle has no VQGAN encoder.", code: "model_cannot_edit")
         }
-        let image = try decode(form.image, limits: limits)
-        let mask = try form.mask.map { (upload) throws(APIError) in try decode(upload, limits: limits) }
+        let image = try decode(inputs.image, limits: limits)
+        let mask = try inputs.mask.map { (upload) throws(APIError) in try decode(upload, limits: limits) }
         let edit: ImageEdit
         do {
-            edit = try ImageEdit(image: image, mask: mask, strength: form.strength, side: model.imageSize)
+            edit = try ImageEdit(image: image, mask: mask, strength: inputs.strength, side: model.imageSize)
         } catch {
             let message = error.description.prefix(1).uppercased() + error.description.dropFirst() + "."
             throw APIError.invalid(error.input.rawValue, message, code: error.isMissing ? "missing_required_parameter" : "invalid_value")
         }
-        let param = form.mask != nil ? "mask" : form.strength != nil ? "strength" : "image"
+        let param = inputs.mask != nil ? "mask" : inputs.strength != nil ? "strength" : "image"
         do {
             try model.validate(edit)
         } catch {
@@ -39,7 +38,7 @@ extension ImageAPI {
         return edit
     }
 
-    private static func decode(_ upload: ImageEditForm.Upload, limits: ImageDecodingLimits) throws(APIError) -> DecodedImage {
+    private static func decode(_ upload: FormFields.Upload, limits: ImageDecodingLimits) throws(APIError) -> DecodedImage {
         do {
             return try ImageDecoder.decode(upload.bytes, limits: limits)
         } catch {

@@ -2,8 +2,9 @@ import HTTPServer
 import ModelBundle
 import Scheduler
 
-/// Jobs, for people and browsers: create (JSON or a GET form for `<img src>`), look up, fetch the
-/// PNG, re-attach to the progressive stream, cancel.
+/// Jobs, for people and browsers: create (JSON, a multipart form, or a GET query for `<img src>`;
+/// the first two may carry an edit), look up, fetch the PNG, re-attach to the progressive
+/// stream, cancel.
 extension ImageAPI {
     /// `POST /v1/jobs`: answers the job's JSON (202, `Location`), or, when `?stream=` or `Accept`
     /// asks for it, the PNG or a stream of this new job.
@@ -13,9 +14,11 @@ extension ImageAPI {
             throw APIError.invalid(
                 item.name, "Unrecognized query parameter: \(item.name); send parameters in the JSON body.", code: "unknown_parameter")
         }
-        let body = try JSON.decodeRequest(JobBody.self, from: request)
-        let output = try OutputImageFormat(format: body.outputFormat, compression: body.outputCompression)
-        return try await startJob(try GenerationParameters(body), format: format, output: output, owner: owner, context: context)
+        // JSON, or a form: an edit's image and mask come as base64 in the one, as files in the other.
+        let submission = try JobSubmission(request, configuration: configuration)
+        let output = try OutputImageFormat(format: submission.body.outputFormat, compression: submission.body.outputCompression)
+        return try await startJob(
+            try GenerationParameters(submission.body), edit: submission.edit, format: format, output: output, owner: owner, context: context)
     }
 
     /// `GET /v1/jobs/new?model=..&class=..&seed=..`: the same as `POST /v1/jobs`, for `<img src>`;
@@ -28,9 +31,12 @@ extension ImageAPI {
     }
 
     private func startJob(
-        _ parameters: GenerationParameters, format: StreamFormat?, output: OutputImageFormat, owner: String?, context: RequestContext
+        _ parameters: GenerationParameters, edit: EditInputs? = nil, format: StreamFormat?, output: OutputImageFormat, owner: String?,
+        context: RequestContext
     ) async throws(APIError) -> HTTPResponse {
         let resolved = try parameters.resolve(models: scheduler.models, configuration: configuration)
+        let uploadLimits = configuration.uploadLimits
+        let imageEdit = try edit.map { (inputs) throws(APIError) in try Self.imageEdit(inputs, for: resolved.model, limits: uploadLimits) }
         // Streams show every step decoded unless told otherwise; a PNG answer needs no frames; a job
         // answered as JSON keeps cheap mosaic frames for whoever re-attaches to its stream later.
         let preview: PreviewMode
@@ -40,7 +46,8 @@ extension ImageAPI {
         case nil: preview = resolved.preview ?? .mosaic
         }
         let job = try submitAll([
-            resolved.request(index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline, owner: owner)
+            resolved.request(
+                index: 0, preview: preview, previewSteps: resolved.previewSteps, deadline: requestDeadline, owner: owner, edit: imageEdit)
         ])[0]
         logJob(job)
         guard let format else {

@@ -49,6 +49,7 @@ extension ImageAPI {
             defaultSettings: .init(
                 steps: settings.steps, guidanceScale: settings.guidanceScale, maskTemperature: settings.maskTemperature,
                 sampleTemperature: settings.sampleTemperature),
-            precision: model.precision.rawValue, computeBackend: model.computeBackend, computeKernel: model.computeKernel)
+            precision: model.precision.rawValue, computeBackend: model.computeBackend, computeKernel: model.computeKernel,
+            canEdit: model.canEdit)
     }
 }

@@ -26,6 +26,11 @@ enum JSON {
     /// have the declared types (no string for a number, no fraction for an integer) and whose numbers
     /// are finite (see `JSONFields`). Failures name the parameter.
     static func decodeRequest<T: StrictRequestBody>(_ type: T.Type, from request: HTTPRequest) throws(APIError) -> T {
+        try T(fields: requestFields(request, allowedKeys: T.allowedKeys))
+    }
+
+    /// The top-level fields of a JSON request body, read as `decodeRequest` reads them.
+    static func requestFields(_ request: HTTPRequest, allowedKeys: Set<String>) throws(APIError) -> JSONFields {
         if let contentType = request.headers["Content-Type"] {
             let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
             guard mediaType == "application/json" || mediaType.hasSuffix("+json") else {
@@ -35,7 +40,7 @@ enum JSON {
             }
         }
         guard !request.body.isEmpty else { throw APIError.invalid(nil, "The request body must be a JSON object.", code: "missing_body") }
-        return try T(fields: JSONFields(parsing: request.body, allowedKeys: T.allowedKeys))
+        return try JSONFields(parsing: request.body, allowedKeys: allowedKeys)
     }
 }
 

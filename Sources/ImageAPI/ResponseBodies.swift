@@ -126,10 +126,13 @@ struct ModelListBody: Encodable, Sendable {
         var precision: String
         var computeBackend: String
         var computeKernel: String
+        /// Whether it edits images (`/v1/images/edits`, edit jobs): its bundle has a VQGAN encoder.
+        var canEdit: Bool
 
         enum CodingKeys: String, CodingKey {
             case id, object, created, kind, description, resolution, size, classes, precision
             case ownedBy = "owned_by"
+            case canEdit = "can_edit"
             case computeBackend = "compute_backend"
             case computeKernel = "compute_kernel"
             case defaultSettings = "default_settings"

@@ -10,8 +10,8 @@ extension ServerConfiguration {
         http.maxConnections = maxConnections
         http.maxConnectionsPerAddress = maxConnectionsPerAddress
         http.limits.maxBodyBytes = maxBodyBytes
-        // An edit form carries an image and a mask, each up to the upload limit, and small fields.
-        http.limits.maxBodyBytesByPath["/v1/images/edits"] = 2 * APIConfiguration.defaultMaxUploadBytes + maxBodyBytes
+        // An edit (or an edit job) carries an image and a mask, each up to the upload limit, and small fields.
+        http.limits.maxBodyBytesByPath = APIConfiguration.uploadBodyLimits(fieldBytes: maxBodyBytes)
         return http
     }
 

@@ -86,9 +86,13 @@ final class SettingSourcesTests: XCTestCase {
         let http = HTTPServerConfiguration()
         XCTAssertEqual(defaults.httpServerConfiguration.maxConnections, http.maxConnections)
         XCTAssertEqual(defaults.httpServerConfiguration.maxConnectionsPerAddress, http.maxConnectionsPerAddress)
-        // The one addition: the edit route takes an image and a mask of the API's upload size.
+        // The one addition: the edit and job routes take an image and a mask of the API's upload
+        // size (a job's as base64 too).
         var limits = http.limits
-        limits.maxBodyBytesByPath = ["/v1/images/edits": 2 * APIConfiguration.defaultMaxUploadBytes + limits.maxBodyBytes]
+        let upload = APIConfiguration.defaultMaxUploadBytes
+        limits.maxBodyBytesByPath = [
+            "/v1/images/edits": 2 * upload + limits.maxBodyBytes, "/v1/jobs": 2 * ((upload + 2) / 3 * 4) + limits.maxBodyBytes,
+        ]
         XCTAssertEqual(defaults.httpServerConfiguration.limits, limits)
         XCTAssertEqual(defaults.apiConfiguration(apiKeys: [], logger: .disabled).requestTimeout, APIConfiguration().requestTimeout)
     }

@@ -1,4 +1,4 @@
-"""PNG decoding and colour checks shared by the end-to-end tests (no imaging package needed)."""
+"""PNG decoding, small test PNGs and colour checks shared by the end-to-end tests (no imaging package needed)."""
 import struct
 import zlib
 
@@ -102,10 +102,38 @@ def dominant_colour(path, region=None):
     return best if counts[best] >= 40 else None
 
 
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
 def png_rgba(width, height, pixel):
     """A plain RGBA PNG; `pixel(x, y)` gives (r, g, b, a)."""
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return PNG + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def png_size(data):
+    assert data.startswith(PNG)
+    return struct.unpack(">II", data[16:24])
+
+
+def quadrant_mask(side=64):
+    """Transparent (regenerate) in the top-left quadrant, opaque elsewhere."""
+    return png_rgba(side, side, lambda x, y: (0, 0, 0, 0) if x < side // 2 and y < side // 2 else (0, 0, 0, 255))
+
+
+def mean_difference(first, second, region):
+    """Mean absolute RGB difference of two PNGs (bytes) of one size over `region` (x0, y0, x1, y1)."""
+    width, height, channels, rows = decode_png(first)
+    other_width, other_height, other_channels, other_rows = decode_png(second)
+    assert (width, height) == (other_width, other_height)
+    x0, y0, x1, y1 = region
+    total = count = 0
+    for y in range(y0, y1):
+        for x in range(x0, x1):
+            for c in range(3):
+                total += abs(rows[y][x * channels + c] - other_rows[y][x * other_channels + c])
+                count += 1
+    return total / count

@@ -1,7 +1,8 @@
 """Headless Chromium drives the page at `/` as a person would: its defaults must make a picture
 (on the caption model too), "New seed" a different one, several images at once, a gallery and a
-download link; on a key-protected server it asks for the key. Screenshots are compared, not only
-taken."""
+download link; on a key-protected server it asks for the key; the inpainting mode regenerates a
+mask painted with the mouse. Screenshots are compared, not only taken."""
+import base64
 import os
 import shutil
 import tempfile
@@ -10,7 +11,7 @@ import time
 import pytest
 
 from cdp import Browser
-from pictures import decode_png, dominant_colour
+from pictures import decode_png, dominant_colour, mean_difference, png_rgba
 
 
 def chromium():
@@ -158,3 +159,80 @@ def test_the_page_on_the_random_model(server, browser, workdir):
     assert colourful_pixels(shot, image_region(browser)) > 5000, f"the image is not visible in {shot}"
     metrics = server.metrics()
     assert metrics.get('enat_http_requests_total{route="/v1/jobs",code="200"}', 0) >= 1
+
+
+def set_file(browser, selector, path):
+    """Chooses `path` in a file input, as a person would in the file dialog (it fires `change`)."""
+    root = browser.call("DOM.getDocument")["root"]["nodeId"]
+    node = browser.call("DOM.querySelector", nodeId=root, selector=selector)["nodeId"]
+    browser.call("DOM.setFileInputFiles", nodeId=node, files=[path])
+
+
+def painted_pixels(browser):
+    return browser.evaluate(
+        "(() => { const c = document.getElementById('maskCanvas');"
+        " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; })()")
+
+
+def test_the_page_inpaints_a_painted_mask(demo_server, browser, workdir):
+    # Any script error on the page is recorded, from the first line on.
+    browser.call(
+        "Page.addScriptToEvaluateOnNewDocument",
+        source="window.pageErrors = []; addEventListener('error', (e) => pageErrors.push(String(e.message)));"
+               " addEventListener('unhandledrejection', (e) => pageErrors.push(String(e.reason)));")
+    status, _, source = demo_server.get("/v1/jobs/new?model=demo-shapes&class=red%20circle&seed=3")
+    assert status == 200
+    source_path = os.path.join(workdir, "source.png")
+    with open(source_path, "wb") as file:
+        file.write(source)
+    mask_path = os.path.join(workdir, "mask.png")
+    with open(mask_path, "wb") as file:
+        file.write(png_rgba(64, 64, lambda x, y: (0, 0, 0, 0) if x < 32 and y >= 32 else (0, 0, 0, 255)))
+
+    browser.call("Page.navigate", url=f"{demo_server.base}/?mode=inpaint")
+    wait_for(browser, "document.getElementById('status').textContent === 'ready'")
+    assert browser.evaluate("!document.getElementById('editPanel').classList.contains('hidden')")
+    assert browser.evaluate("document.getElementById('sourceCanvas').width") == 64, "the editor works at the model's resolution"
+
+    # A mask PNG's transparent quadrant becomes the painted area; "Clear mask" empties it.
+    set_file(browser, "#editImage", source_path)
+    wait_for(browser, "document.getElementById('sourceCanvas').getContext('2d').getImageData(10, 50, 1, 1).data[3] === 255")
+    set_file(browser, "#maskFile", mask_path)
+    wait_for(browser, "(" + "document.getElementById('maskCanvas').getContext('2d').getImageData(10, 50, 1, 1).data[3]" + ") > 0")
+    assert painted_pixels(browser) == 32 * 32
+    browser.evaluate("document.getElementById('clearMask').click()")
+    assert painted_pixels(browser) == 0
+
+    # Paint over the circle (bottom-left) with the mouse, then regenerate it as a red circle.
+    box = browser.evaluate(
+        "(() => { const r = document.getElementById('maskCanvas').getBoundingClientRect(); return [r.left, r.top]; })()")
+    stroke = [(30, 160), (100, 160), (100, 225), (30, 225), (60, 190)]
+    browser.call("Input.dispatchMouseEvent", type="mousePressed", x=box[0] + stroke[0][0], y=box[1] + stroke[0][1], button="left", buttons=1, clickCount=1)
+    for x, y in stroke[1:]:
+        browser.call("Input.dispatchMouseEvent", type="mouseMoved", x=box[0] + x, y=box[1] + y, button="left", buttons=1)
+    browser.call("Input.dispatchMouseEvent", type="mouseReleased", x=box[0] + stroke[-1][0], y=box[1] + stroke[-1][1], button="left", buttons=0, clickCount=1)
+    painted = painted_pixels(browser)
+    assert 200 < painted < 32 * 32, painted
+    browser.evaluate("document.getElementById('class').value = '0'; document.getElementById('seed').value = '5';"
+                     " document.getElementById('go').click()")
+    state, steps_seen, status = wait_for_run(browser)
+    assert state == "succeeded", status
+    assert len(steps_seen) >= 2, steps_seen  # the masked area filled in step by step
+    href = browser.evaluate("document.querySelector('.slot a').href")
+    assert href.startswith("data:image/png;base64,")
+    edited = base64.b64decode(href.split(",", 1)[1])
+    for region in [(0, 0, 32, 32), (32, 0, 64, 32), (32, 32, 64, 64)]:
+        assert mean_difference(edited, source, region) < 5, region  # outside the painted mask: the source
+    assert mean_difference(edited, source, (0, 32, 32, 64)) > 5, "the painted circle was regenerated"
+    assert browser.evaluate("document.querySelector('.slot img').naturalWidth") == 64
+
+    # "Use last image" takes the result as the next source.
+    assert browser.evaluate("document.getElementById('useLast').disabled") is False
+    browser.evaluate("document.getElementById('useLast').click()")
+    wait_for(browser, "document.getElementById('maskCanvas').getContext('2d').getImageData(0, 0, 64, 64).data.every((v) => v === 0)")
+    shot = os.path.join(workdir, "inpaint.png")
+    browser.screenshot(shot)
+    if os.environ.get("ENAT_KEEP_SCREENSHOT"):
+        shutil.copy(shot, os.environ["ENAT_KEEP_SCREENSHOT"])
+    assert browser.evaluate("pageErrors") == []

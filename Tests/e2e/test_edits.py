@@ -4,34 +4,12 @@ VQGAN encoder; the random test model has none."""
 import base64
 import struct
 import urllib.request
-import zlib
 
 import openai
 import pytest
 from openai import OpenAI
-from pictures import image_format_and_size
 
-PNG = b"\x89PNG\r\n\x1a\n"
-
-
-def png_rgba(width, height, pixel):
-    """A plain RGBA PNG; `pixel(x, y)` gives (r, g, b, a)."""
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + b"".join(bytes(pixel(x, y)) for x in range(width)) for y in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return PNG + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
-
-
-def png_size(data):
-    assert data.startswith(PNG)
-    return struct.unpack(">II", data[16:24])
-
-
-def quadrant_mask(side=64):
-    """Transparent (regenerate) in the top-left quadrant, opaque elsewhere."""
-    return png_rgba(side, side, lambda x, y: (0, 0, 0, 0) if x < side // 2 and y < side // 2 else (0, 0, 0, 255))
-
+from pictures import image_format_and_size, png_rgba, png_size, quadrant_mask
 
 @pytest.fixture(scope="module")
 def demo(demo_server):
