@@ -53,6 +53,9 @@ struct ServeCommand: ParsableCommand {
     var blasThreads: String?
     @Option(name: .customLong(Setting.maxBodyBytes.flag), help: ArgumentHelp(Setting.maxBodyBytes.helpText))
     var maxBodyBytes: String?
+
+    @Option(name: .customLong(Setting.maxUploadBytes.flag), help: ArgumentHelp(Setting.maxUploadBytes.helpText))
+    var maxUploadBytes: String?
     @Option(name: .customLong(Setting.maxConnections.flag), help: ArgumentHelp(Setting.maxConnections.helpText))
     var maxConnections: String?
     @Option(name: .customLong(Setting.maxConnectionsPerAddress.flag), help: ArgumentHelp(Setting.maxConnectionsPerAddress.helpText))
@@ -90,6 +93,7 @@ struct ServeCommand: ParsableCommand {
             Setting.maxBatchSize.key: given(maxBatchSize), Setting.maxQueueLength.key: given(maxQueueLength),
             Setting.maxQueueWaitSeconds.key: given(maxQueueWaitSeconds), Setting.requestTimeoutSeconds.key: given(requestTimeoutSeconds),
             Setting.blasThreads.key: given(blasThreads), Setting.maxBodyBytes.key: given(maxBodyBytes),
+            Setting.maxUploadBytes.key: given(maxUploadBytes),
             Setting.maxConnections.key: given(maxConnections), Setting.maxConnectionsPerAddress.key: given(maxConnectionsPerAddress),
             Setting.shutdownGraceSeconds.key: given(shutdownGraceSeconds), Setting.jobRetentionSeconds.key: given(jobRetentionSeconds),
             Setting.maxRetainedJobs.key: given(maxRetainedJobs), Setting.maxRetainedBytes.key: given(maxRetainedBytes),

@@ -11,7 +11,7 @@ extension ServerConfiguration {
         http.maxConnectionsPerAddress = maxConnectionsPerAddress
         http.limits.maxBodyBytes = maxBodyBytes
         // An edit (or an edit job) carries an image and a mask, each up to the upload limit, and small fields.
-        http.limits.maxBodyBytesByPath = APIConfiguration.uploadBodyLimits(fieldBytes: maxBodyBytes)
+        http.limits.maxBodyBytesByPath = APIConfiguration.uploadBodyLimits(maxUploadBytes: maxUploadBytes, fieldBytes: maxBodyBytes)
         return http
     }
 
@@ -32,6 +32,7 @@ extension ServerConfiguration {
         api.protectMetrics = protectMetrics
         api.crossOrigin = CrossOriginPolicy(origins: corsOrigins)
         api.trustedProxies = trustedProxies
+        api.maxUploadBytes = maxUploadBytes
         return api
     }
 

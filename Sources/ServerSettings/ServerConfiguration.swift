@@ -16,6 +16,7 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var requestTimeoutSeconds: Double = Setting.requestTimeoutSeconds.defaultValue
     public var blasThreads: Int = Setting.blasThreads.defaultValue
     public var maxBodyBytes: Int = Setting.maxBodyBytes.defaultValue
+    public var maxUploadBytes: Int = Setting.maxUploadBytes.defaultValue
     public var maxConnections: Int = Setting.maxConnections.defaultValue
     public var maxConnectionsPerAddress: Int = Setting.maxConnectionsPerAddress.defaultValue
     public var shutdownGraceSeconds: Double = Setting.shutdownGraceSeconds.defaultValue

@@ -33,6 +33,9 @@ public enum Setting {
         .integer(atLeast: 1), help: "OpenBLAS threads of the inference thread.")
     public static let maxBodyBytes = ServerSetting(
         "max_body_bytes", \.maxBodyBytes, default: 1_048_576, .integer(atLeast: 1024), help: "Largest request body (413 beyond it).")
+    public static let maxUploadBytes = ServerSetting(
+        "max_upload_bytes", \.maxUploadBytes, default: 16_777_216, shown: "16777216 (16 MiB)", .integer(atLeast: 1024),
+        help: "Largest uploaded image file (an edit's image or mask, as a file or base64); the upload routes' body limits follow (413 beyond).")
     public static let maxConnections = ServerSetting(
         "max_connections", \.maxConnections, default: 512, .integer(atLeast: 1), help: "Most connections at once (503 beyond it).")
     public static let maxConnectionsPerAddress = ServerSetting(
@@ -88,7 +91,7 @@ public enum Setting {
     public static let all: [AnySetting] = [
         AnySetting(host), AnySetting(port), AnySetting(models), AnySetting(maxBatchSize), AnySetting(maxQueueLength),
         AnySetting(maxQueueWaitSeconds), AnySetting(requestTimeoutSeconds), AnySetting(blasThreads), AnySetting(maxBodyBytes),
-        AnySetting(maxConnections), AnySetting(maxConnectionsPerAddress), AnySetting(shutdownGraceSeconds),
+        AnySetting(maxUploadBytes), AnySetting(maxConnections), AnySetting(maxConnectionsPerAddress), AnySetting(shutdownGraceSeconds),
         AnySetting(jobRetentionSeconds), AnySetting(maxRetainedJobs), AnySetting(maxRetainedBytes), AnySetting(logLevel),
         AnySetting(logFormat), AnySetting(apiKeys), AnySetting(apiKeyFile), AnySetting(protectMetrics), AnySetting(corsOrigins),
         AnySetting(trustedProxies), AnySetting(precision),

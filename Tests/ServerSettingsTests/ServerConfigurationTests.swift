@@ -195,7 +195,7 @@ final class ServerConfigurationTests: XCTestCase {
         XCTAssertEqual(Setting.apiKeys.environmentName, "ENAT_API_KEYS")
         XCTAssertEqual(Setting.maxConnectionsPerAddress.flag, "max-connections-per-address")
         XCTAssertEqual(Setting.apiKeys.flag, "api-key", "a repeatable flag names one value")
-        XCTAssertEqual(Setting.all.count, 23)
+        XCTAssertEqual(Setting.all.count, 24)
         XCTAssertEqual(Set(Setting.all.map(\.key)).count, Setting.all.count, "keys are unique")
         XCTAssertEqual(Set(Setting.all.map(\.flag)).count, Setting.all.count, "flags are unique")
     }

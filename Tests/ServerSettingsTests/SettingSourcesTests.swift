@@ -20,6 +20,7 @@ final class SettingSourcesTests: XCTestCase {
         "request_timeout_seconds": ("12", ["12"], "12"),
         "blas_threads": ("7", ["7"], "7"),
         "max_body_bytes": ("2048", ["2048"], "2048"),
+        "max_upload_bytes": ("4096", ["4096"], "4096"),
         "max_connections": ("9", ["9"], "9"),
         "max_connections_per_address": ("4", ["4"], "4"),
         "shutdown_grace_seconds": ("0", ["0"], "0"),
@@ -95,5 +96,14 @@ final class SettingSourcesTests: XCTestCase {
         ]
         XCTAssertEqual(defaults.httpServerConfiguration.limits, limits)
         XCTAssertEqual(defaults.apiConfiguration(apiKeys: [], logger: .disabled).requestTimeout, APIConfiguration().requestTimeout)
+        XCTAssertEqual(defaults.apiConfiguration(apiKeys: [], logger: .disabled).maxUploadBytes, APIConfiguration().maxUploadBytes)
+    }
+
+    func testTheUploadLimitSetsTheAPIsAndTheUploadRoutesBodyLimits() {
+        var configuration = ServerConfiguration()
+        configuration.maxUploadBytes = 3000
+        configuration.maxBodyBytes = 2048
+        XCTAssertEqual(configuration.apiConfiguration(apiKeys: [], logger: .disabled).maxUploadBytes, 3000)
+        XCTAssertEqual(configuration.httpServerConfiguration.limits.maxBodyBytesByPath, ["/v1/images/edits": 6000 + 2048, "/v1/jobs": 8000 + 2048])
     }
 }

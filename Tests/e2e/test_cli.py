@@ -9,7 +9,7 @@ from conftest import BINARY, REPO, Server
 from pictures import decode_png, png_rgba, text_chunk
 
 FLAGS = ["--config", "--host", "--port", "--model", "--max-batch-size", "--max-queue-length", "--max-queue-wait-seconds",
-         "--request-timeout-seconds", "--blas-threads", "--max-body-bytes", "--max-connections",
+         "--request-timeout-seconds", "--blas-threads", "--max-body-bytes", "--max-upload-bytes", "--max-connections",
          "--shutdown-grace-seconds", "--job-retention-seconds", "--max-retained-jobs", "--max-retained-bytes",
          "--log-level", "--log-format", "--api-key", "--api-key-file", "--protect-metrics", "--cors-origin",
          "--trusted-proxy", "--precision"]

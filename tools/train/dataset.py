@@ -67,7 +67,29 @@ def draw(shape: str, colour: str, size: str, pos: str, rng) -> np.ndarray:
     cy += rng.uniform(-3, 3)
     rgb = tuple(int(np.clip(v + rng.integers(-12, 13), 0, 255)) for v in RGB[colour])
     img = Image.new("RGB", (SIZE * SCALE, SIZE * SCALE), BACKGROUND)
+    shape_on(ImageDraw.Draw(img), shape, rgb, extent, cx, cy)
+    img = img.resize((SIZE, SIZE), Image.BOX)
+    return np.asarray(img, dtype=np.uint8)
+
+
+def draw_scene(rng, count: int) -> np.ndarray:
+    """`count` shapes of independent shape, colour, size and position on one canvas (later ones
+    on top): VQGAN training images in which a token must carry its own colour, since the
+    colours of a scene differ (train_vqgan.py --scenes)."""
+    img = Image.new("RGB", (SIZE * SCALE, SIZE * SCALE), BACKGROUND)
     d = ImageDraw.Draw(img)
+    for _ in range(count):
+        shape = SHAPES[int(rng.integers(len(SHAPES)))]
+        colour = COLOURS[int(rng.integers(len(COLOURS)))]
+        extent = rng.uniform(*EXTENT[SIZES[int(rng.integers(len(SIZES)))]])
+        cx, cy = rng.uniform(extent / 2 + 1, SIZE - extent / 2 - 1, size=2)
+        rgb = tuple(int(np.clip(v + rng.integers(-12, 13), 0, 255)) for v in RGB[colour])
+        shape_on(d, shape, rgb, extent, cx, cy)
+    return np.asarray(img.resize((SIZE, SIZE), Image.BOX), dtype=np.uint8)
+
+
+def shape_on(d, shape: str, rgb, extent: float, cx: float, cy: float):
+    """Draws one shape of bounding extent `extent` (px at 64) centred at (cx, cy) on the 4x canvas."""
     r = extent / 2 * SCALE
     X, Y = cx * SCALE, cy * SCALE
     if shape == "circle":
@@ -82,8 +104,6 @@ def draw(shape: str, colour: str, size: str, pos: str, rng) -> np.ndarray:
         w = r * 0.36
         d.rectangle([X - r, Y - w, X + r, Y + w], fill=rgb)
         d.rectangle([X - w, Y - r, X + w, Y + r], fill=rgb)
-    img = img.resize((SIZE, SIZE), Image.BOX)
-    return np.asarray(img, dtype=np.uint8)
 
 
 def sample(seed: int, index: int):

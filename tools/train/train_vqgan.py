@@ -9,6 +9,15 @@ weighted 4x (the background is most of the image).
 
 Writes OUT/vqgan.pt, OUT/tokens_train.npz, OUT/tokens_heldout.npz and prints the reconstruction
 error and codebook usage on held-out images.
+
+`--released-encoder` trains the released tokenizer's encoder architecture (vqgan.ReleasedEncoder,
+[0, 1] input) as the VQGAN's encoder, so the bundle's encoder is the one its tokens came from:
+with unit-length codes, the official nearest-row-by-Euclidean-distance quantizer picks exactly
+the code of highest cosine similarity. `--scenes F` makes that share of every batch scenes of two
+or three shapes of independent colours (dataset.draw_scene): a token must then carry its own
+colour, where single-shape images let the decoder read it off the background, which makes edits
+that change a shape's colour impossible (README, "Edits"). `--write-vqgan FILE` writes the
+bundle's VQGAN file (decoder and codebook F32, encoder F16).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ import torch.nn.functional as F
 
 from common import OUT, Clock, log, setup_torch
 import dataset
-from vqgan import VQGAN, VQGANConfig
+from vqgan import VQGAN, ReleasedEncoder, VQGANConfig
 
 
 def batches_of(images, idx):
@@ -68,6 +77,9 @@ def main():
     p.add_argument("--ema", type=float, default=0.99, help="decay of the codebook's moving averages")
     p.add_argument("--max-minutes", type=float, default=16)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--released-encoder", action="store_true")
+    p.add_argument("--scenes", type=float, default=0.0, help="share of each batch that is multi-shape scenes")
+    p.add_argument("--write-vqgan", help="also write the bundle's VQGAN file here")
     a = p.parse_args()
     setup_torch(a.seed)
     gen = torch.Generator().manual_seed(a.seed)
@@ -75,6 +87,18 @@ def main():
     held, _, _, _ = dataset.load(os.path.join(OUT, "data", "heldout.npz"))
     cfg = VQGANConfig()
     model = VQGAN(cfg)
+    if a.released_encoder:
+        model.encoder = ReleasedEncoder(cfg)
+        model.encoder_input = lambda x: x  # [0, 1], as the released encoder takes it
+    scene_rng = np.random.default_rng(a.seed + 7)
+    scenes = int(round(a.scenes * a.batch))
+
+    def batch(idx):
+        x = batches_of(images, idx)
+        if scenes:
+            drawn = np.stack([dataset.draw_scene(scene_rng, int(scene_rng.integers(2, 4))) for _ in range(scenes)])
+            x[:scenes] = torch.from_numpy(drawn).permute(0, 3, 1, 2).float() / 255.0
+        return x
     quant = model.quantize
     opt = torch.optim.Adam([q for q in model.parameters() if q.requires_grad], lr=a.lr, betas=(0.9, 0.99))
     clock = Clock()
@@ -91,15 +115,15 @@ def main():
             break
         for g in opt.param_groups:
             g["lr"] = a.lr * (0.05 + 0.95 * 0.5 * (1 + np.cos(np.pi * frac)))
-        x = batches_of(images, rng.integers(0, len(images), a.batch))
-        z = quant.unit(model.encoder(x * 2 - 1))
+        x = batch(rng.integers(0, len(images), a.batch))
+        z = quant.unit(model.encoder(model.encoder_input(x)))
         if step < a.warmup:
             loss = recon_loss(model.decoder(z), x)
             vq = torch.zeros(())
         else:
             if step == a.warmup:
                 with torch.no_grad():
-                    zs = torch.cat([quant.unit(model.encoder(batches_of(images, rng.integers(0, len(images), 64)) * 2 - 1))
+                    zs = torch.cat([quant.unit(model.encoder(model.encoder_input(batch(rng.integers(0, len(images), 64)))))
                                     .permute(0, 2, 3, 1).reshape(-1, cfg.z_channels) for _ in range(16)])
                     centres = F.normalize(kmeans(zs, cfg.n_embed, gen=gen), dim=1)
                     quant.embedding.weight.copy_(centres)
@@ -133,6 +157,14 @@ def main():
             log(f"step {step} loss {loss.item():.4f} vq {vq.item():.4f} {clock.minutes():.1f} min")
     model.eval()
     torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()}, os.path.join(OUT, "vqgan.pt"))
+    if a.write_vqgan:
+        from safetensors.torch import save_file
+        sd = {k: v.float().contiguous() for k, v in model.state_dict().items()
+              if k.startswith("decoder.") or k == "quantize.embedding.weight"}
+        if a.released_encoder:
+            sd.update({k: v.half().contiguous() for k, v in model.state_dict().items() if k.startswith("encoder.")})
+        save_file(sd, a.write_vqgan, metadata={"format": "pt"})
+        log(f"wrote {a.write_vqgan}")
     if a.tokenize == 0:
         return
     tok_train = tokenize(model, images[: a.tokenize])

@@ -189,9 +189,13 @@ class VQGAN(nn.Module):
         self.decoder = Decoder(c)
         self.quantize = Quantize(c.n_embed, c.embed_dim)
 
+    def encoder_input(self, x):
+        """The encoder's input from [0, 1] RGB: [-1, 1] (train_vqgan --released-encoder: as is)."""
+        return x * 2 - 1
+
     def encode(self, x):
         """x [B, 3, H, W] in [0, 1] -> (unit z_e, ids)."""
-        z = self.quantize.unit(self.encoder(x * 2 - 1))
+        z = self.quantize.unit(self.encoder(self.encoder_input(x)))
         return z, self.quantize.codes(z)
 
     def decode_ids(self, ids):
