@@ -9,6 +9,7 @@ PNG bytes as the server's answer for the same request and seed), enlarged and la
   mask over it, after): the shape's bounding box repainted as another class.
 
     python readme_pictures.py            # needs .build/release/enat (tools/build release)
+    python readme_pictures.py edits      # only edit-examples.png
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ PROMPTS = [
 ]
 
 
-EDITS = [("red circle", 2, "blue triangle"), ("green square", 5, "red cross"), ("blue cross", 3, "green circle")]
+EDITS = [("red circle", 2, "red triangle"), ("green square", 5, "green cross"), ("blue cross", 3, "blue circle")]
 
 
 def generate(model: str, seed: int, *, klass: str | None = None, prompt: str | None = None,
@@ -51,10 +52,11 @@ def generate(model: str, seed: int, *, klass: str | None = None, prompt: str | N
 
 
 def shape_mask(image: Image.Image) -> Image.Image:
-    """RGBA mask, transparent over the bounding box of the pixels unlike the background."""
+    """RGBA mask, transparent over the bounding box of the pixels clearly unlike the background
+    (a generated image's background has faint specks, hence the wide margin)."""
     pixels = image.load()
     inside = [(x, y) for y in range(image.height) for x in range(image.width)
-              if max(abs(a - b) for a, b in zip(pixels[x, y], BACKGROUND)) > 24]
+              if max(abs(a - b) for a, b in zip(pixels[x, y], BACKGROUND)) > 60]
     x0, y0 = min(x for x, _ in inside), min(y for _, y in inside)
     x1, y1 = max(x for x, _ in inside) + 1, max(y for _, y in inside) + 1
     mask = Image.new("RGBA", image.size, (0, 0, 0, 255))
@@ -110,19 +112,26 @@ def captioned(image: Image.Image, text: str, width: int) -> Image.Image:
 
 
 def main():
+    import sys
+    if sys.argv[1:] == ["edits"]:
+        return edit_examples()
     curl = [generate(SHAPES, 1, klass="blue square"), generate(CAPTIONS, 1, prompt="a large red circle in the top left")]
     row(curl, 3, 12).save(os.path.join(SHAPES, "curl-examples.png"))
     seeds = [row([generate(SHAPES, s, klass=k) for s in range(1, 9)], 2, 6) for k in ("blue square", "red cross")]
     stack(seeds, 6).save(os.path.join(SHAPES, "enat-generate-samples.png"))
     cells = [captioned(generate(CAPTIONS, 1, prompt=p).resize((128, 128), Image.NEAREST), p, 150) for p in PROMPTS]
     stack([row(cells[:4], 1, 6), row(cells[4:], 1, 6)], 6).save(os.path.join(CAPTIONS, "prompt-examples.png"))
+    edit_examples()
+    print("wrote curl-examples.png, enat-generate-samples.png, prompt-examples.png, edit-examples.png")
+
+
+def edit_examples():
     edits = []
     for source_class, seed, target in EDITS:
         before = generate(SHAPES, seed, klass=source_class)
         mask = shape_mask(before)
         edits.append(row([before, shown_mask(before, mask), generate(SHAPES, 1, klass=target, edit=(before, mask))], 2, 6))
     stack(edits, 6).save(os.path.join(SHAPES, "edit-examples.png"))
-    print("wrote curl-examples.png, enat-generate-samples.png, prompt-examples.png, edit-examples.png")
 
 
 if __name__ == "__main__":
