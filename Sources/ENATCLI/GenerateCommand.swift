@@ -32,7 +32,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Caption to draw (caption models).")
     var prompt: String?
 
-    @Option(help: "Edit this image (PNG, JPEG or WebP; cropped to its centred square, resized to the model's size): --mask, --strength or the image's own transparency says what is redrawn.")
+    @Option(
+        help:
+            "Edit this image (PNG, JPEG or WebP; cropped to its centred square, resized to the model's size): --mask, --strength or the image's own transparency says what is redrawn."
+    )
     var image: String?
 
     @Option(help: "Edit mask for --image (PNG with alpha, the image's size): fully transparent pixels are redrawn, as in OpenAI's edits.")

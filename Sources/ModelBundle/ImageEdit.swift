@@ -102,15 +102,20 @@ extension ImageEdit {
         let region: Region
         if let mask {
             guard strength == nil else {
-                throw InputError(input: .strength, description: "a strength makes a variation of an image without a mask; with a mask the mask decides", isMissing: false)
+                throw InputError(
+                    input: .strength, description: "a strength makes a variation of an image without a mask; with a mask the mask decides",
+                    isMissing: false)
             }
             guard mask.width == image.width, mask.height == image.height else {
                 throw InputError(
-                    input: .mask, description: "the mask must have the image's dimensions (\(image.width)x\(image.height)); got \(mask.width)x\(mask.height)",
+                    input: .mask,
+                    description: "the mask must have the image's dimensions (\(image.width)x\(image.height)); got \(mask.width)x\(mask.height)",
                     isMissing: false)
             }
             guard mask.hasAlpha else {
-                throw InputError(input: .mask, description: "the mask needs an alpha channel: its fully transparent pixels mark what to regenerate", isMissing: false)
+                throw InputError(
+                    input: .mask, description: "the mask needs an alpha channel: its fully transparent pixels mark what to regenerate",
+                    isMissing: false)
             }
             region = .pixels(mask.transparentPixels(fittedToSquare: side))
         } else if let strength {
@@ -120,7 +125,8 @@ extension ImageEdit {
         } else {
             throw InputError(
                 input: .mask,
-                description: "say what to regenerate: a mask (PNG whose transparent pixels mark it), an image with transparent pixels, or a strength (0 to 1) for a variation",
+                description:
+                    "say what to regenerate: a mask (PNG whose transparent pixels mark it), an image with transparent pixels, or a strength (0 to 1) for a variation",
                 isMissing: true)
         }
         self.init(rgb: image.fittedToSquare(side: side).rgb.pixels, region: region)

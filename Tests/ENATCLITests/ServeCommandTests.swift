@@ -10,7 +10,8 @@ final class ServeCommandTests: XCTestCase {
     /// A valid value for every setting, as flags give it.
     private static let samples: [String: [String]] = [
         "host": ["10.1.2.3"], "port": ["9001"], "models": ["a", "b"], "max_batch_size": ["3"], "max_queue_length": ["5"],
-        "max_queue_wait_seconds": ["1.5"], "request_timeout_seconds": ["12"], "blas_threads": ["7"], "max_body_bytes": ["2048"], "max_upload_bytes": ["4096"],
+        "max_queue_wait_seconds": ["1.5"], "request_timeout_seconds": ["12"], "blas_threads": ["7"], "max_body_bytes": ["2048"],
+        "max_upload_bytes": ["4096"],
         "max_connections": ["9"], "max_connections_per_address": ["4"], "shutdown_grace_seconds": ["0"],
         "job_retention_seconds": ["60"], "max_retained_jobs": ["11"], "max_retained_bytes": ["2000000"], "log_level": ["debug"],
         "log_format": ["json"], "api_keys": ["k1", "k2"], "api_key_file": ["/keys"], "protect_metrics": [],

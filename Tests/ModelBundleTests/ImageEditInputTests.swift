@@ -41,10 +41,13 @@ final class ImageEditInputTests: XCTestCase {
             }
         }
         let mask = image(alpha: { _, _ in 0 })
-        XCTAssertEqual(failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: mask, strength: 0.5, side: 8) }?.input, .strength)
-        XCTAssertEqual(failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: image(side: 4), strength: nil, side: 8) }?.input, .mask)
+        XCTAssertEqual(
+            failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: mask, strength: 0.5, side: 8) }?.input, .strength)
+        XCTAssertEqual(
+            failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: image(side: 4), strength: nil, side: 8) }?.input, .mask)
         let opaqueMask = image(hasAlpha: false)
-        XCTAssertEqual(failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: opaqueMask, strength: nil, side: 8) }?.input, .mask)
+        XCTAssertEqual(
+            failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: opaqueMask, strength: nil, side: 8) }?.input, .mask)
         let nothing = failure { () throws(ImageEdit.InputError) in try ImageEdit(image: image(), mask: nil, strength: nil, side: 8) }
         XCTAssertEqual(nothing?.input, .mask)
         XCTAssertEqual(nothing?.isMissing, true)
