@@ -19,9 +19,12 @@ struct JobStatusBody: Encodable, Sendable {
     var seed: UInt64
     var error: ErrorBody.Detail?
     var links: Links
+    /// The finished image's VQGAN tokens (row-major latent grid), for people who study or edit
+    /// them; null until the job has completed.
+    var tokens: [Int32]?
 
     enum CodingKeys: String, CodingKey {
-        case id, object, model, status, step, steps, created, seed, error, links
+        case id, object, model, status, step, steps, created, seed, error, links, tokens
         case queuePosition = "queue_position"
     }
 
@@ -38,6 +41,7 @@ struct JobStatusBody: Encodable, Sendable {
         seed = job.request.seed
         error = status.failure.map { APIError.generation($0).body.error }
         links = Links(image: "/v1/jobs/\(job.id)/image\(output.query)", stream: "/v1/jobs/\(job.id)/stream\(output.query)")
+        tokens = job.result?.tokens
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -53,6 +57,7 @@ struct JobStatusBody: Encodable, Sendable {
         try c.encode(seed, forKey: .seed)
         try c.encode(error, forKey: .error)
         try c.encode(links, forKey: .links)
+        try c.encode(tokens, forKey: .tokens)
     }
 }
 
