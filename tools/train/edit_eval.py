@@ -25,7 +25,7 @@ import torch
 from common import ROOT, log, setup_torch
 import classifier as clf
 import dataset
-from enat import schedule
+from enat import generate
 from train_enat import build
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
 from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer)
@@ -93,39 +93,6 @@ class Bundle:
         return (self.decoder(z).clamp(0, 1).permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
 
 
-@torch.no_grad()
-def edit(model, ids, regenerate, cond, uncond, steps, cfg_scale, mask_temp, samp_temp, generator):
-    """The Swift sampler's edit: kept tokens visible from step 0 and never resampled, the
-    schedule over the regenerated count. ids [L], regenerate [L] bool, cond / uncond the
-    forward's condition (`labels=` or `text=`) of one sample -> ids [L]."""
-    enat = model.enat
-    mask_id = enat.config.mask_id
-    x = torch.where(regenerate, torch.full_like(ids, mask_id), ids).unsqueeze(0)
-    count = int(regenerate.sum())
-    prev_c = prev_u = None
-    guidance = 0.0
-    for s in range(steps):
-        mask_count, t_conf, t_samp, _ = schedule(s, steps, count, cfg_scale, mask_temp, samp_temp)
-        lc, fc, mc = enat(x, prev=prev_c, **cond)
-        lu, fu, mu = enat(x, prev=prev_u, **uncond)
-        prev_c, prev_u = (fc, mc), (fu, mu)
-        logp = torch.log_softmax(lc + guidance * (lc - lu), dim=-1)
-        masking = x == mask_id
-        probs = torch.softmax(logp / t_samp, dim=-1).reshape(-1, logp.shape[-1])
-        sampled = torch.multinomial(probs, 1, generator=generator).view(x.shape)
-        sampled = torch.where(masking, sampled, x)
-        conf = torch.gather(logp, -1, sampled.unsqueeze(-1)).squeeze(-1)
-        u = torch.rand(x.shape, generator=generator).clamp_(1e-20, 1 - 1e-7)
-        conf = conf + t_conf * (-torch.log(-torch.log(u)))
-        conf = torch.where(masking, conf, torch.full_like(conf, float("inf")))
-        remask = torch.zeros_like(masking)
-        if mask_count > 0:
-            remask.scatter_(1, torch.argsort(conf, dim=-1)[:, :mask_count], True)
-        x = torch.where(remask, torch.full_like(sampled, mask_id), sampled)
-        guidance = (s + 1) / steps * cfg_scale
-    return x[0]
-
-
 def shape_box(image_u8, threshold=24):
     """(x0, y0, x1, y1), end exclusive: the bounding box of the pixels unlike the background."""
     diff = np.abs(image_u8.astype(np.int32) - np.array(dataset.BACKGROUND)).max(-1) > threshold
@@ -165,8 +132,8 @@ def edits(bundle, sources, tokens, conds, seed):
     for i in range(len(sources)):
         regen = torch.from_numpy(shape_cells(sources[i]))
         cond, uncond = conditions(bundle, conds[i])
-        out_ids.append(edit(bundle.model, tokens[i], regen, cond, uncond, s["steps"], s["cfg_scale"], s["mask_temp"],
-                            s["samp_temp"], gen))
+        start = torch.where(regen, torch.full_like(tokens[i], bundle.model.enat.config.mask_id), tokens[i])
+        out_ids.append(generate(bundle.model.enat, cond, uncond, generator=gen, start=start[None], **s)[0])
     return bundle.decode(torch.stack(out_ids))
 
 

@@ -269,19 +269,23 @@ def schedule(step: int, steps: int, tokens: int, cfg_scale: float, mask_temp: fl
 
 
 @torch.no_grad()
-def generate(model: ENAT, cond, uncond, steps=8, cfg_scale=2.5, mask_temp=1.5, samp_temp=6.0, generator=None):
+def generate(model: ENAT, cond, uncond, steps=8, cfg_scale=2.5, mask_temp=1.5, samp_temp=6.0, generator=None,
+             start=None):
     """Official `NATSchedule.generate` with reuse in both streams.
     cond / uncond: dicts of keyword arguments for the forward (`labels=` or `text=`) of B samples.
-    Returns token ids [B, L]."""
+    start: an edit's first token map [B, L] (the mask id where generated, as many per row), whose
+    other tokens stay; the schedule then counts the generated positions only (the Swift
+    sampler's edits). Returns token ids [B, L]."""
     cfg = model.config
     L, V = cfg.tokens, cfg.codebook_size
     first = next(iter(cond.values()))
     B = (first[0] if isinstance(first, tuple) else first).shape[0]
-    ids = torch.full((B, L), cfg.mask_id, dtype=torch.long)
+    ids = torch.full((B, L), cfg.mask_id, dtype=torch.long) if start is None else start.clone()
+    count = int((ids[0] == cfg.mask_id).sum())
     prev_c = prev_u = None
     guidance = 0.0
     for s in range(steps):
-        mask_count, t_conf, t_samp, _ = schedule(s, steps, L, cfg_scale, mask_temp, samp_temp)
+        mask_count, t_conf, t_samp, _ = schedule(s, steps, count, cfg_scale, mask_temp, samp_temp)
         lc, fc, mc = model(ids, prev=prev_c, **cond)
         lu, fu, mu = model(ids, prev=prev_u, **uncond)
         prev_c, prev_u = (fc, mc), (fu, mu)

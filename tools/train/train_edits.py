@@ -34,11 +34,11 @@ import sys
 import common  # noqa: F401  (first: sets the OpenMP wait policy before torch loads)
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from common import Clock, log, setup_torch
 import dataset
 from edit_eval import Bundle, shape_cells
+from train_enat import train_step
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
 from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer)
 
@@ -172,21 +172,7 @@ def main():
             cond = model.cond(input_ids=torch.where(drop[:, None], empty_ids[None], ids_all[cond_rows]))
         else:
             cond = model.cond(labels=torch.where(drop, torch.full_like(labels[cond_rows], cfg.num_classes), labels[cond_rows]))
-        prev = None
-        if n_prev > n_mask:
-            with torch.no_grad():
-                pc = {k: (tuple(t.detach() for t in v) if isinstance(v, tuple) else v) for k, v in cond.items()}
-                _, pf, pm = model.enat(x.masked_fill(prev_masking, cfg.mask_id), prev=None, **pc)
-            prev = (pf, pm)
-        logits, _, _ = model.enat(x.masked_fill(masking, cfg.mask_id), prev=prev, **cond)
-        loss = F.cross_entropy(logits[masking], x[masking], label_smoothing=0.1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            for pe, pm_ in zip(ema.parameters(), model.parameters()):
-                pe.mul_(a.ema).add_(pm_.detach(), alpha=1 - a.ema)
+        loss = train_step(model, ema, opt, x, masking, prev_masking if n_prev > n_mask else None, cond, a.ema)
         kind = "edit" if editing else "plain"
         running[kind] = loss.item() if kind not in running else 0.98 * running[kind] + 0.02 * loss.item()
         if step % 100 == 0:

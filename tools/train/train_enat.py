@@ -51,6 +51,30 @@ class Conditioned(torch.nn.Module):
         return {"text": self.text(input_ids)}
 
 
+def train_step(model, ema, opt, x, masking, prev_masking, cond, ema_decay):
+    """One optimiser step of ENAT's recipe on token maps x [B, L]: cross-entropy (label
+    smoothing 0.1) on the `masking` positions; with `prev_masking` (a superset), the reuse path:
+    a no-gradient forward on that more-masked map gives `prev`. Then the EMA update. Returns
+    the loss."""
+    mask_id = model.enat.config.mask_id
+    prev = None
+    if prev_masking is not None:
+        with torch.no_grad():
+            pc = {k: (tuple(t.detach() for t in v) if isinstance(v, tuple) else v) for k, v in cond.items()}
+            _, pf, pm = model.enat(x.masked_fill(prev_masking, mask_id), prev=None, **pc)
+        prev = (pf, pm)
+    logits, _, _ = model.enat(x.masked_fill(masking, mask_id), prev=prev, **cond)
+    loss = F.cross_entropy(logits[masking], x[masking], label_smoothing=0.1)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    with torch.no_grad():
+        for pe, pm_ in zip(ema.parameters(), model.parameters()):
+            pe.mul_(ema_decay).add_(pm_.detach(), alpha=1 - ema_decay)
+    return loss
+
+
 def random_masks(B, L, n_mask, n_prev, gen):
     """masking [B, L] with n_mask True per row and prev masking with n_prev >= n_mask True,
     a superset: both are prefixes of one random order per row."""
@@ -156,22 +180,8 @@ def main():
         else:
             ids_txt = torch.where(drop[:, None], empty_ids[None], ids_all[idx])
             cond = model.cond(input_ids=ids_txt)
-        prev = None
-        if reuse:
-            with torch.no_grad():
-                pc = {k: (tuple(t.detach() for t in v) if isinstance(v, tuple) else v) for k, v in cond.items()}
-                _, pf, pm = model.enat(x.masked_fill(prev_masking, cfg.mask_id), prev=None, **pc)
-            prev = (pf, pm)
-        logits, _, _ = model.enat(x.masked_fill(masking, cfg.mask_id), prev=prev, **cond)
-        loss = F.cross_entropy(logits[masking], x[masking], label_smoothing=0.1)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            d = a.ema if a.resume else min(a.ema, (1 + step) / (10 + step))
-            for pe, pm_ in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(pm_.detach(), alpha=1 - d)
+        d = a.ema if a.resume else min(a.ema, (1 + step) / (10 + step))
+        loss = train_step(model, ema, opt, x, masking, prev_masking if reuse else None, cond, d)
         running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
         if step % 100 == 0:
             log(f"step {step} loss {running:.3f} lr {lr:.2e} {clock.minutes():.1f} min")
