@@ -40,9 +40,3 @@ extension GenerateCommand {
         return try ImageEncoder.encode(pixels, as: encoding.format, compression: encoding.compression, parameters: parameters)
     }
 }
-
-extension ImageDecodingLimits {
-    /// For the model's own PNGs: trusted, and far below these bounds.
-    static let generated = ImageDecodingLimits(
-        maxInputBytes: 1 << 30, maxWidth: 16384, maxHeight: 16384, maxPixels: 16384 * 16384)
-}

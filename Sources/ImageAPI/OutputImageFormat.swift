@@ -151,9 +151,3 @@ extension OutputImageFormat {
         side = try Self.side(try value("size"), modelSide: modelSide, model: model)
     }
 }
-
-extension ImageDecodingLimits {
-    /// For the model's own PNGs: trusted, and far below these bounds.
-    static let generated = ImageDecodingLimits(
-        maxInputBytes: 1 << 30, maxWidth: 16384, maxHeight: 16384, maxPixels: 16384 * 16384)
-}

@@ -36,4 +36,9 @@ public struct ImageDecodingLimits: Sendable, Hashable {
     /// larger is only resampled down.
     public static let uploads = ImageDecodingLimits(
         maxInputBytes: 25 << 20, maxWidth: 4096, maxHeight: 4096, maxPixels: 4096 * 4096)
+
+    /// For the engine's own PNGs when they are re-encoded (another format or size): trusted,
+    /// and far below these bounds.
+    public static let generated = ImageDecodingLimits(
+        maxInputBytes: 1 << 30, maxWidth: 16384, maxHeight: 16384, maxPixels: 16384 * 16384)
 }
