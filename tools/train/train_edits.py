@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
 import sys
 
@@ -38,7 +37,7 @@ import torch
 from common import Clock, log, setup_torch
 import dataset
 from edit_eval import Bundle, shape_cells
-from train_enat import train_step
+from train_enat import mask_counts, optimiser_and_ema, set_learning_rate, train_step
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden"))
 from clip_reference import Tokenizer as CLIPTokenizer  # noqa: E402  (the one CLIP tokenizer)
 
@@ -89,17 +88,6 @@ def masks_within(allowed, n_mask, n_prev, gen):
     return rank < n_mask, rank < n_prev
 
 
-def schedule_counts(total, gen, reuse_prob):
-    """ENAT's training mask count over `total` positions, and the previous step's (reuse)."""
-    u = float(torch.rand((), generator=gen))
-    n_mask = min(total, max(1, int(math.floor(total * math.cos(math.pi / 2 * u)))))
-    n_prev = n_mask
-    if float(torch.rand((), generator=gen)) < reuse_prob and n_mask < total:
-        du = 0.05 + 0.2 * float(torch.rand((), generator=gen))
-        n_prev = min(total, max(n_mask + 1, int(math.floor(total * math.cos(math.pi / 2 * max(0.0, u - du))))))
-    return n_mask, n_prev
-
-
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bundle", required=True)
@@ -134,14 +122,7 @@ def main():
     weights = np.array([len(buckets[n]) for n in sizes], float)
     weights /= weights.sum()
     bucket_rng = np.random.default_rng(a.seed + 2)
-    ema = copy.deepcopy(model).eval()
-    for q in ema.parameters():
-        q.requires_grad_(False)
-    decay, no_decay = [], []
-    for n, q in model.named_parameters():
-        (no_decay if q.dim() < 2 or "embedding" in n else decay).append(q)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.03}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.99))
+    opt, ema = optimiser_and_ema(model, a.lr)
     clock = Clock()
     warm, running, step = 100, {}, 0
     L = tokens.shape[1]
@@ -149,9 +130,7 @@ def main():
         progress = clock.minutes() / a.max_minutes
         if progress >= 1:
             break
-        lr = a.lr * min(1, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = set_learning_rate(opt, a.lr, step, warm, progress)
         editing = float(torch.rand((), generator=gen)) < a.edit_fraction
         if editing:
             n_box = int(bucket_rng.choice(sizes, p=weights))
@@ -160,12 +139,12 @@ def main():
             box = boxes[pick]
             x = torch.where(box, tokens[2 * pick + 1], tokens[2 * pick])
             cond_rows = 2 * pick + 1
-            n_mask, n_prev = schedule_counts(n_box, gen, a.reuse_prob)
+            n_mask, n_prev = mask_counts(n_box, gen, a.reuse_prob)
             masking, prev_masking = masks_within(box, n_mask, n_prev, gen)
         else:
             cond_rows = torch.randint(0, len(tokens), (a.batch,), generator=gen)
             x = tokens[cond_rows]
-            n_mask, n_prev = schedule_counts(L, gen, a.reuse_prob)
+            n_mask, n_prev = mask_counts(L, gen, a.reuse_prob)
             masking, prev_masking = masks_within(torch.ones_like(x, dtype=torch.bool), n_mask, n_prev, gen)
         drop = torch.rand(a.batch, generator=gen) < a.drop_prob
         if caption:

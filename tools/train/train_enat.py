@@ -75,6 +75,40 @@ def train_step(model, ema, opt, x, masking, prev_masking, cond, ema_decay):
     return loss
 
 
+def optimiser_and_ema(model, lr):
+    """AdamW (weight decay 0.03 except on biases, norms and embeddings) and the frozen EMA copy."""
+    ema = copy.deepcopy(model).eval()
+    for q in ema.parameters():
+        q.requires_grad_(False)
+    decay, no_decay = [], []
+    for n, q in model.named_parameters():
+        (no_decay if q.dim() < 2 or "embedding" in n else decay).append(q)
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.03}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=lr, betas=(0.9, 0.99))
+    return opt, ema
+
+
+def set_learning_rate(opt, base, step, warm, progress):
+    """Linear warm-up over `warm` steps, then cosine decay to 5% as `progress` goes 0 to 1."""
+    lr = base * min(1, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
+    for g in opt.param_groups:
+        g["lr"] = lr
+    return lr
+
+
+def mask_counts(total, gen, reuse_prob):
+    """ENAT's training mask count over `total` positions, `floor(total * cos(pi/2 * u))` (at
+    least 1), and, with probability `reuse_prob`, the previous sampler step's larger count (the
+    reuse path); otherwise both are equal."""
+    u = float(torch.rand((), generator=gen))
+    n_mask = min(total, max(1, int(math.floor(total * math.cos(math.pi / 2 * u)))))
+    n_prev = n_mask
+    if float(torch.rand((), generator=gen)) < reuse_prob and n_mask < total:
+        du = 0.05 + 0.2 * float(torch.rand((), generator=gen))
+        n_prev = min(total, max(n_mask + 1, int(math.floor(total * math.cos(math.pi / 2 * max(0.0, u - du))))))
+    return n_mask, n_prev
+
+
 def random_masks(B, L, n_mask, n_prev, gen):
     """masking [B, L] with n_mask True per row and prev masking with n_prev >= n_mask True,
     a superset: both are prefixes of one random order per row."""
@@ -142,14 +176,7 @@ def main():
         model.load_state_dict(ck["state_dict"])
         done_steps = ck["meta"]["steps"]
         log(f"resumed from {out} after {done_steps} steps")
-    ema = copy.deepcopy(model).eval()
-    for q in ema.parameters():
-        q.requires_grad_(False)
-    decay, no_decay = [], []
-    for n, q in model.named_parameters():
-        (no_decay if q.dim() < 2 or "embedding" in n else decay).append(q)
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.03}, {"params": no_decay, "weight_decay": 0.0}],
-                            lr=a.lr, betas=(0.9, 0.99))
+    opt, ema = optimiser_and_ema(model, a.lr)
     log(f"{a.kind}: {sum(q.numel() for q in model.parameters()) / 1e6:.2f} M parameters, {N} token maps")
     clock = Clock()
     warm = 200
@@ -161,18 +188,11 @@ def main():
         progress = max(step / a.steps if a.steps else 0, clock.minutes() / a.max_minutes)
         if progress >= 1:
             break
-        lr = a.lr * min(1, (step + 1) / warm) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * progress)))
-        for g in opt.param_groups:
-            g["lr"] = lr
+        lr = set_learning_rate(opt, a.lr, step, warm, progress)
         idx = torch.randint(0, N, (a.batch,), generator=gen)
         x = tokens[idx]
-        u = float(torch.rand((), generator=gen))
-        n_mask = min(L, max(1, int(math.floor(L * math.cos(math.pi / 2 * u)))))
-        reuse = float(torch.rand((), generator=gen)) < a.reuse_prob and n_mask < L
-        n_prev = n_mask
-        if reuse:
-            du = 0.05 + 0.2 * float(torch.rand((), generator=gen))
-            n_prev = min(L, max(n_mask + 1, int(math.floor(L * math.cos(math.pi / 2 * max(0.0, u - du))))))
+        n_mask, n_prev = mask_counts(L, gen, a.reuse_prob)
+        reuse = n_prev > n_mask
         masking, prev_masking = random_masks(a.batch, L, n_mask, n_prev, gen)
         drop = torch.rand(a.batch, generator=gen) < a.drop_prob
         if a.kind == "class":
