@@ -119,6 +119,16 @@ def png_size(data):
     return struct.unpack(">II", data[16:24])
 
 
+def red_circle_bottom_left():
+    """A 64x64 source for edits, drawn as the demo models' dataset draws: a red circle in the
+    bottom-left quadrant on their light background. Drawn here, not sampled, so the tests know
+    where the shape is whatever the committed model would place it."""
+    def pixel(x, y):
+        inside = (x + 0.5 - 16) ** 2 + (y + 0.5 - 48) ** 2 <= 11 ** 2
+        return (220, 40, 40, 255) if inside else (236, 236, 232, 255)
+    return png_rgba(64, 64, pixel)
+
+
 def quadrant_mask(side=64):
     """Transparent (regenerate) in the top-left quadrant, opaque elsewhere."""
     return png_rgba(side, side, lambda x, y: (0, 0, 0, 0) if x < side // 2 and y < side // 2 else (0, 0, 0, 255))

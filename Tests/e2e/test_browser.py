@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cdp import Browser
-from pictures import decode_png, dominant_colour, mean_difference, png_rgba
+from pictures import decode_png, dominant_colour, mean_difference, png_rgba, red_circle_bottom_left
 
 
 def chromium():
@@ -181,8 +181,7 @@ def test_the_page_inpaints_a_painted_mask(demo_server, browser, workdir):
         "Page.addScriptToEvaluateOnNewDocument",
         source="window.pageErrors = []; addEventListener('error', (e) => pageErrors.push(String(e.message)));"
                " addEventListener('unhandledrejection', (e) => pageErrors.push(String(e.reason)));")
-    status, _, source = demo_server.get("/v1/jobs/new?model=demo-shapes&class=red%20circle&seed=3")
-    assert status == 200
+    source = red_circle_bottom_left()
     source_path = os.path.join(workdir, "source.png")
     with open(source_path, "wb") as file:
         file.write(source)
@@ -204,7 +203,7 @@ def test_the_page_inpaints_a_painted_mask(demo_server, browser, workdir):
     browser.evaluate("document.getElementById('clearMask').click()")
     assert painted_pixels(browser) == 0
 
-    # Paint over the circle (bottom-left) with the mouse, then regenerate it as a red circle.
+    # Paint over the circle (bottom-left) with the mouse, then regenerate it as a blue square.
     box = browser.evaluate(
         "(() => { const r = document.getElementById('maskCanvas').getBoundingClientRect(); return [r.left, r.top]; })()")
     stroke = [(30, 160), (100, 160), (100, 225), (30, 225), (60, 190)]
@@ -214,7 +213,7 @@ def test_the_page_inpaints_a_painted_mask(demo_server, browser, workdir):
     browser.call("Input.dispatchMouseEvent", type="mouseReleased", x=box[0] + stroke[-1][0], y=box[1] + stroke[-1][1], button="left", buttons=0, clickCount=1)
     painted = painted_pixels(browser)
     assert 200 < painted < 32 * 32, painted
-    browser.evaluate("document.getElementById('class').value = '0'; document.getElementById('seed').value = '5';"
+    browser.evaluate("document.getElementById('class').value = '5'; document.getElementById('seed').value = '5';"
                      " document.getElementById('go').click()")
     state, steps_seen, status = wait_for_run(browser)
     assert state == "succeeded", status

@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from conftest import BINARY, REPO, Server
-from pictures import decode_png, png_rgba, text_chunk
+from pictures import decode_png, mean_difference, png_rgba, red_circle_bottom_left, text_chunk
 
 FLAGS = ["--config", "--host", "--port", "--model", "--max-batch-size", "--max-queue-length", "--max-queue-wait-seconds",
          "--request-timeout-seconds", "--blas-threads", "--max-body-bytes", "--max-upload-bytes", "--max-connections",
@@ -128,26 +128,27 @@ def test_generate_writes_the_format_of_the_extension(workdir):
 
 
 def test_generate_edits_an_image_with_a_mask(workdir):
-    """`enat generate --image --mask`: the mask's transparent quadrant is redrawn as the class
-    asked for, the far quadrant keeps the source's pixels (within the VQGAN's round trip)."""
+    """`enat generate --image --mask`: the mask's transparent quadrant (the source's red circle)
+    is redrawn as the class asked for, the far quadrant keeps the source's pixels (within the
+    VQGAN's round trip)."""
     base = [BINARY, "generate", "--model", "Models/demo-shapes", "--seed", "4"]
     source, mask, edited = f"{workdir}/source.png", f"{workdir}/mask.png", f"{workdir}/edited.png"
-    made = subprocess.run(base + ["--class", "red circle", "-o", source], cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert made.returncode == 0, made.stderr
+    with open(source, "wb") as file:
+        file.write(red_circle_bottom_left())
     with open(mask, "wb") as file:
-        file.write(png_rgba(64, 64, lambda x, y: (0, 0, 0, 0 if x < 32 and y < 32 else 255)))
+        file.write(png_rgba(64, 64, lambda x, y: (0, 0, 0, 0 if x < 32 and y >= 32 else 255)))
     made = subprocess.run(base + ["--class", "blue square", "--image", source, "--mask", mask, "-o", edited], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
     assert made.returncode == 0, made.stderr
-    _, _, channels, before = decode_png(source)
-    _, _, _, after = decode_png(edited)
-    far = [abs(before[y][x] - after[y][x]) for y in range(40, 64) for x in range(40 * channels, 64 * channels)]
-    assert sum(far) / len(far) < 8, "the quadrant far from the mask keeps the source's pixels"
+    with open(source, "rb") as before, open(edited, "rb") as after:
+        before, after = before.read(), after.read()
+    assert mean_difference(before, after, (40, 0, 64, 24)) < 8, "the quadrant far from the mask keeps the source's pixels"
+    assert mean_difference(before, after, (0, 32, 32, 64)) > 10, "the red circle under the mask was redrawn"
     for extra, message in [(["--mask", mask], "--mask and --strength need --image"),
                            (["--image", source, "--strength", "1.5"], "--strength must be in (0, 1]"),
                            (["--image", source], "say what to regenerate"),
                            (["--image", f"{workdir}/none.png", "--strength", "0.5"], "cannot read --image"),
-                           (["--image", mask, "--mask", source], "the mask needs an alpha channel")]:
+                           (["--image", mask, "--mask", edited], "the mask needs an alpha channel")]:
         refused = subprocess.run(base + ["--class", "blue square", "-o", edited] + extra, cwd=REPO, capture_output=True,
                                  text=True, timeout=120)
         assert refused.returncode != 0 and message in refused.stderr, (extra, refused.stderr)

@@ -9,12 +9,10 @@ import subprocess
 import pytest
 from openai import OpenAI
 
-from pictures import PNG, decode_png, mean_difference, png_rgba, png_size, quadrant_mask
+from pictures import PNG, decode_png, mean_difference, png_rgba, png_size, quadrant_mask, red_circle_bottom_left
 
-# The source's red circle lies in the bottom-left quadrant: that is what the mask regenerates.
-# (Another class would recolour the kept circle too: the demo VQGAN spreads a shape's colour over
-# the background tokens and its decoder reads it from there, tools/train/README.md "Edits"; so
-# the pixel check keeps the class, and the token check below asks for another.)
+# The source's red circle lies in the bottom-left quadrant: that is what the mask regenerates,
+# as another class (a blue square), so the quadrant must change.
 REGENERATED = (0, 32, 32, 64)
 KEPT = [(0, 0, 32, 32), (32, 0, 64, 32), (32, 32, 64, 64)]
 
@@ -42,10 +40,9 @@ def answer(*args):
 
 
 @pytest.fixture(scope="module")
-def source(demo_server, tmp_path_factory):
-    """A red circle made by the demo class model, as a file for curl."""
-    status, _, png = demo_server.get("/v1/jobs/new?model=demo-shapes&class=red%20circle&seed=3")
-    assert status == 200
+def source(tmp_path_factory):
+    """A red circle in the bottom-left quadrant, as a file for curl."""
+    png = red_circle_bottom_left()
     folder = tmp_path_factory.mktemp("job-edits")
     (folder / "source.png").write_bytes(png)
     (folder / "mask.png").write_bytes(bottom_left_mask())
@@ -60,7 +57,7 @@ def sse_events(text):
 def test_json_base64_edit_job_keeps_the_unmasked_pixels(demo_server, source):
     _, png = source
     body = {
-        "model": "demo-shapes", "class": "red circle", "seed": 5,
+        "model": "demo-shapes", "class": "blue square", "seed": 5,
         "image": base64.b64encode(png).decode(),
         "mask": "data:image/png;base64," + base64.b64encode(bottom_left_mask()).decode(),
     }
@@ -73,7 +70,7 @@ def test_json_base64_edit_job_keeps_the_unmasked_pixels(demo_server, source):
     client = OpenAI(base_url=f"{demo_server.base}/v1", api_key="unused")
     openai_edit = client.images.edit(
         model="demo-shapes", image=("source.png", png, "image/png"), mask=("mask.png", bottom_left_mask(), "image/png"),
-        prompt="red circle", extra_body={"seed": 5})
+        prompt="blue square", extra_body={"seed": 5})
     assert decode_png(base64.b64decode(openai_edit.data[0].b64_json))[3] == decode_png(edited)[3]
 
     # Answered as JSON, the job is looked up and fetched as any other.
@@ -113,7 +110,7 @@ def test_multipart_edit_job_streamed_as_sse(demo_server, source):
     folder, png = source
     text = curl(
         "-N", "-H", "Accept: text/event-stream", "-F", f"image=@{folder / 'source.png'}", "-F", f"mask=@{folder / 'mask.png'}",
-        "-F", "model=demo-shapes", "-F", "class=red circle", "-F", "seed=7", "-F", "steps=6", "-F", "preview_steps=1,3,5",
+        "-F", "model=demo-shapes", "-F", "class=blue square", "-F", "seed=7", "-F", "steps=6", "-F", "preview_steps=1,3,5",
         f"{demo_server.base}/v1/jobs").decode()
     events = sse_events(text)
     assert events[-1][0] == "completed", text[-500:]

@@ -156,7 +156,8 @@ def main():
         if step % 100 == 0:
             log(f"step {step} loss {loss.item():.4f} vq {vq.item():.4f} {clock.minutes():.1f} min")
     model.eval()
-    torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict()}, os.path.join(OUT, "vqgan.pt"))
+    torch.save({"config": cfg.to_dict(), "state_dict": model.state_dict(), "released_encoder": a.released_encoder},
+               os.path.join(OUT, "vqgan.pt"))
     if a.write_vqgan:
         from safetensors.torch import save_file
         sd = {k: v.float().contiguous() for k, v in model.state_dict().items()
