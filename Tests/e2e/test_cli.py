@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from conftest import BINARY, REPO, Server
-from pictures import decode_png, mean_difference, png_rgba, red_circle_bottom_left, text_chunk
+from pictures import mean_difference, png_rgba, red_circle_bottom_left, text_chunk
 
 FLAGS = ["--config", "--host", "--port", "--model", "--max-batch-size", "--max-queue-length", "--max-queue-wait-seconds",
          "--request-timeout-seconds", "--blas-threads", "--max-body-bytes", "--max-upload-bytes", "--max-connections",

@@ -4,8 +4,9 @@
 Transformer weights are stored as F16 (half the size; evaluate.py judges the F16-rounded
 weights, so its figures are those of the served model); the VQGAN stays F32.
 
-- Models/demo-shapes:   class ENAT (12 shape classes) + VQGAN decoder (+ the encoder of
-  train_encoder.py as F16, when OUT/encoder.pt exists).
+- Models/demo-shapes:   class ENAT (12 shape classes) + VQGAN decoder (+ the released
+  encoder as F16: the VQGAN's own when train_vqgan.py had --released-encoder, else
+  train_encoder.py's when OUT/encoder.pt exists).
 - Models/demo-captions: caption ENAT + CLIP text tower (HF CLIPTextModel keys; the 49408-row
   token embedding stored as F16 to keep the bundle small) + the CLIP BPE vocabulary + VQGAN.
 - Models/quality-classifier: the quality classifier (classifier.py) and its config.
