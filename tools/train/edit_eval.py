@@ -152,6 +152,7 @@ def main():
     p.add_argument("--seed", type=int, default=3, help="dataset seed of the source images (3: the Swift check's)")
     p.add_argument("--samples", type=int, default=0, help="also judge this many plain samples (generation quality)")
     p.add_argument("--grid", help="PNG of the sources (top) and the edits (bottom)")
+    p.add_argument("--samples-grid", help="PNG of the plain class samples, one column per class (the bundle's samples.png)")
     a = p.parse_args()
     setup_torch(0)
     bundle = Bundle(a.bundle)
@@ -182,6 +183,11 @@ def main():
             out = sample_class(bundle.model, bundle, wanted, bundle.sampler, seed=11)
             pred = judge.predict(out)
             log(f"plain samples: {np.mean(pred[:, 0] * 3 + pred[:, 1] == np.array(wanted)):.3f} of {a.samples} recognised")
+            if a.samples_grid:
+                # Sample c is of class c % 12: rows of 12 are one seed each, columns one class each.
+                from PIL import Image
+                rows = [np.concatenate(list(out[r:r + 12]), 1) for r in range(0, a.samples - a.samples % 12, 12)]
+                Image.fromarray(np.concatenate(rows, 0)).save(a.samples_grid)
     if a.grid:
         from PIL import Image
         Image.fromarray(np.concatenate([np.concatenate(list(images), 1), np.concatenate(list(result), 1)], 0)).save(a.grid)

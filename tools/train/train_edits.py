@@ -15,8 +15,8 @@ the colour of the context (20% of edits recognised, edit_eval.py). Two changes f
   The other half are ordinary batches (both images of the pairs), ENAT's recipe as in
   train_enat.py (mask schedule, reuse path, condition dropout).
 
-Starts from the bundle's weights; AdamW, warm-up and cosine decay over the wall-time budget,
-EMA weights written back into the bundle's transformer file (F16) with `--write`.
+Starts from the bundle's weights; AdamW, warm-up and cosine decay over the budget (`--steps`, or
+wall time), EMA weights written back into the bundle's transformer file (F16) with `--write`.
 
     python train_edits.py --bundle ../../Models/demo-shapes --max-minutes 20 --write
     python train_edits.py --bundle ../../Models/demo-captions --max-minutes 20 --write
@@ -94,6 +94,7 @@ def main():
     p.add_argument("--pairs", type=int, default=8000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=4e-4)
+    p.add_argument("--steps", type=int, default=0, help="step count of the schedule (0: the wall-time budget alone)")
     p.add_argument("--max-minutes", type=float, default=20)
     p.add_argument("--edit-fraction", type=float, default=0.5)
     p.add_argument("--reuse-prob", type=float, default=0.5)
@@ -127,7 +128,8 @@ def main():
     warm, running, step = 100, {}, 0
     L = tokens.shape[1]
     while True:
-        progress = clock.minutes() / a.max_minutes
+        # Progress by steps or by wall time, whichever is further (as train_enat.py).
+        progress = max(step / a.steps if a.steps else 0, clock.minutes() / a.max_minutes)
         if progress >= 1:
             break
         lr = set_learning_rate(opt, a.lr, step, warm, progress)
