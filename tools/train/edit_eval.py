@@ -154,8 +154,12 @@ def main():
     p.add_argument("--grid", help="PNG of the sources (top) and the edits (bottom)")
     p.add_argument("--samples-grid", help="PNG of the plain class samples, one column per class (the bundle's samples.png)")
     a = p.parse_args()
+    if a.samples_grid and a.samples < 12:
+        p.error("--samples-grid needs --samples 12 or more (a row per seed, a column per class)")
     setup_torch(0)
     bundle = Bundle(a.bundle)
+    if a.samples_grid and bundle.model.text is not None:
+        p.error("--samples-grid is for class bundles (one column per class)")
     judge = clf.load(a.classifier)
     images, attrs, _ = dataset.generate(a.seed, a.cases)
     source = attrs[:, 0] * 3 + attrs[:, 1]
